@@ -1,0 +1,32 @@
+"""Sessions a person runs: lint, tests, preview, deploy, checkov, audit, package, bench.
+
+Each session is thin: the logic lives in the `compliance` package and is run as
+`python -m compliance <command>`, so CI, nox and a person at a shell share one code path.
+"""
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests"]
+
+SOURCES = ["infra", "policy_pack", "lambda_packages", "compliance", "tests", "noxfile.py"]
+
+
+def install_project(session: nox.Session, extras: str = "dev") -> None:
+    session.install("-e", f".[{extras}]")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check) and mypy, strict."""
+    install_project(session)
+    session.run("ruff", "check", *SOURCES)
+    session.run("ruff", "format", "--check", *SOURCES)
+    session.run("mypy", *SOURCES)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Every test: the program under mocks, the pack over its protocol, moto, checkov, browser."""
+    install_project(session)
+    session.run("pytest", *session.posargs)
