@@ -1,0 +1,9 @@
+"""Errors a user can cause: each carries one message a person can act on."""
+
+
+class UserError(Exception):
+    """A mistake in the user's input (config, state file, arguments); shown without a traceback."""
+
+
+class GraphError(UserError):
+    """A resource-graph document (stack export) that cannot be read."""
