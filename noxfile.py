@@ -4,8 +4,12 @@ Each session is thin: the logic lives in the `compliance` package and is run as
 `python -m compliance <command>`, so CI, nox and a person at a shell share one code path.
 """
 
+import os
+
 import nox
 
+# uv verifies TLS against the system's trust store, as pip does (proxies with their own CA).
+os.environ.setdefault("UV_NATIVE_TLS", "true")
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
 
