@@ -1,0 +1,415 @@
+"""Offline mode: the Pulumi program runs under the SDK's mocks, recorded as the engine sees it.
+
+`run_program` configures the Python SDK the way the language host does (project, stack, stack
+config, preview), with a `MockMonitor` subclass in place of the engine's resource monitor, and runs
+the program's `main` inside `run_in_stack`, so every registration, invoke and stack output settles
+before it returns. The monitor mirrors what the engine does in a first preview:
+
+- URNs are built as the engine builds them (a child's type is qualified by its parent's, the root
+  stack's type is left out);
+- the engine, not the program, registers default providers: one `pulumi:providers:<package>`
+  named `default_<version>` from the stack config's `<package>:*` keys is registered the first
+  time a custom resource (or an invoke) of that package comes without an explicit provider, and
+  the resource's provider reference points at it;
+- nothing has been created yet, so no id comes back and a resource's state is its inputs: every
+  output the program did not give as an input (ids, ARNs, generated names) resolves as unknown,
+  and so do provider ids in provider references.
+
+Secure stack config values (`{secure: ...}`) cannot be decrypted without the stack's secrets
+provider; they are given to the program, and to default providers, as secret unknown values.
+The one invoke the program makes, `aws.get_caller_identity`, answers with a placeholder account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import os
+import re
+import runpy
+import sys
+import threading
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from google.protobuf import empty_pb2, json_format
+from pulumi.runtime import settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_in_stack
+
+from compliance.errors import UserError
+from compliance.graph import (
+    PROVIDER_TYPE_PREFIX,
+    SECRET_SIGNATURE,
+    SECRET_SIGNATURE_KEY,
+    STACK_TYPE,
+    UNKNOWN,
+    GraphResource,
+    ResourceGraph,
+)
+
+PLACEHOLDER_ACCOUNT_ID = "123456789012"
+"""The AWS account offline previews run as (AWS's documentation example account)."""
+
+CALLER_IDENTITY_TOKEN = "aws:index/getCallerIdentity:getCallerIdentity"
+
+
+class StackConfigError(UserError):
+    """`Pulumi.yaml` or `Pulumi.<stack>.yaml` is missing or malformed."""
+
+
+class ProgramError(UserError):
+    """The Pulumi program raised; the message names the program file and line."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """A stack's configuration as the language host hands it to a program: every value a string."""
+
+    values: dict[str, str]
+    secret_keys: frozenset[str] = frozenset()
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def package_inputs(self, package: str) -> dict[str, Any]:
+        """A default provider's inputs: the `<package>:*` keys, unqualified, secrets wrapped."""
+        inputs: dict[str, Any] = {}
+        for key, value in self.values.items():
+            namespace, _, name = key.partition(":")
+            if namespace != package:
+                continue
+            inputs[name] = _secret(value) if key in self.secret_keys else value
+        return inputs
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    directory: Path
+    main: Path
+    """The program's directory (`main` in `Pulumi.yaml`), where the program runs."""
+    config_defaults: dict[str, str] = field(default_factory=dict)
+
+    def stack_config_path(self, stack: str) -> Path:
+        return self.directory / f"Pulumi.{stack}.yaml"
+
+
+@dataclass(frozen=True)
+class OfflineRun:
+    graph: ResourceGraph
+    outputs: dict[str, Any]
+
+
+def load_project(project_dir: Path) -> Project:
+    path = project_dir / "Pulumi.yaml"
+    document = _read_yaml(path)
+    name = document.get("name")
+    if not isinstance(name, str) or not name:
+        raise StackConfigError(f"{path}: name: required, the project's name")
+    main = document.get("main") or "."
+    if not isinstance(main, str):
+        raise StackConfigError(f"{path}: main: must be a path, got {main!r}")
+    raw_config = document.get("config") or {}
+    if not isinstance(raw_config, dict):
+        raise StackConfigError(f"{path}: config: must be a map of keys to values")
+    defaults: dict[str, str] = {}
+    for key, declared in raw_config.items():
+        value = (
+            declared.get("default", declared.get("value"))
+            if isinstance(declared, dict)
+            else declared
+        )
+        if value is not None:
+            defaults[_qualified_key(str(key), name)] = _config_text(value)
+    return Project(name, project_dir, (project_dir / main).resolve(), defaults)
+
+
+def load_stack_config(project: Project, stack: str) -> StackConfig:
+    """Read `Pulumi.<stack>.yaml` over the project's defaults, as `pulumi config` would show it."""
+    path = project.stack_config_path(stack)
+    raw = _read_yaml(path).get("config") or {}
+    if not isinstance(raw, dict):
+        raise StackConfigError(f"{path}: config: must be a map of keys to values")
+    values = dict(project.config_defaults)
+    secret_keys: set[str] = set()
+    for raw_key, value in raw.items():
+        key = _qualified_key(str(raw_key), project.name)
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Offline there is no secrets provider to decrypt it: a secret that preview cannot know.
+            values[key] = UNKNOWN
+            secret_keys.add(key)
+        elif value is None:
+            raise StackConfigError(f"{path}: config.{raw_key}: has no value")
+        else:
+            values[key] = _config_text(value)
+    return StackConfig(values, frozenset(secret_keys))
+
+
+def run_program(project_dir: Path, stack: str) -> OfflineRun:
+    """Run the stack's program offline (a first preview) and record what it registers."""
+    project = load_project(project_dir.resolve())
+    config = load_stack_config(project, stack)
+    program = project.main / "__main__.py"
+    if not program.is_file():
+        raise StackConfigError(f"{project.directory / 'Pulumi.yaml'}: main: no {program}")
+    monitor = RecordingMonitor(OfflineMocks(config), project.name, stack, config)
+    context = contextvars.copy_context()
+    try:
+        context.run(_run_in_stack, project, stack, config, monitor)
+    except UserError:
+        raise
+    except Exception as error:
+        raise ProgramError(_describe_program_error(error, project)) from error
+    graph = ResourceGraph(project.name, stack, monitor.resources_in_order())
+    return OfflineRun(graph, monitor.stack_outputs())
+
+
+class OfflineMocks(Mocks):
+    """Answers the engine's side of invokes and reads; registrations are handled by the monitor."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self._config = config
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == CALLER_IDENTITY_TOKEN:
+            return {
+                "accountId": PLACEHOLDER_ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{PLACEHOLDER_ACCOUNT_ID}:user/offline-preview",
+                "id": PLACEHOLDER_ACCOUNT_ID,
+                "userId": "AIDAOFFLINEPREVIEW",
+            }, []
+        raise UserError(
+            f"offline preview cannot answer the invoke {args.token}: only {CALLER_IDENTITY_TOKEN} "
+            "is known offline (run the preview with the Pulumi CLI)"
+        )
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        # Preview: nothing exists yet, so no id, and the state is what the program gave.
+        return None, args.inputs
+
+
+class RecordingMonitor(MockMonitor):
+    """A resource monitor that records each registration the way the engine stores it."""
+
+    def __init__(self, mocks: Mocks, project: str, stack: str, config: StackConfig) -> None:
+        super().__init__(mocks)
+        self._project = project
+        self._stack = stack
+        self._config = config
+        self._lock = threading.Lock()
+        self._recorded: dict[str, GraphResource] = {}
+        self._default_providers: dict[tuple[str, str], str] = {}
+
+    def resources_in_order(self) -> tuple[GraphResource, ...]:
+        """Registration order, the stack first as the engine writes it (an early invoke's default
+        provider can reach the monitor before the stack's own registration does)."""
+        resources = list(self._recorded.values())
+        return tuple(sorted(resources, key=lambda r: r.type != STACK_TYPE))
+
+    def stack_outputs(self) -> dict[str, Any]:
+        stack = next((r for r in self._recorded.values() if r.type == STACK_TYPE), None)
+        return dict(stack.outputs) if stack else {}
+
+    def RegisterResource(
+        self, request: resource_pb2.RegisterResourceRequest
+    ) -> resource_pb2.RegisterResourceResponse:
+        with self._lock:
+            urn = self._urn(request.parent, request.type, request.name)
+            provider = request.provider or None
+            if (
+                request.custom
+                and provider is None
+                and not request.type.startswith(PROVIDER_TYPE_PREFIX)
+            ):
+                provider = self._default_provider(_package(request.type), request.version)
+            self._recorded[urn] = GraphResource(
+                urn=urn,
+                type=request.type,
+                custom=request.custom,
+                inputs=_plain(json_format.MessageToDict(request.object)),
+                parent=request.parent or None,
+                dependencies=tuple(sorted(set(request.dependencies))),
+                property_dependencies={
+                    key: tuple(sorted(set(deps.urns)))
+                    for key, deps in sorted(request.propertyDependencies.items())
+                },
+                protect=request.protect,
+                provider=provider,
+            )
+        if request.type == STACK_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        return resource_pb2.RegisterResourceResponse(urn=urn, object=request.object)
+
+    def RegisterResourceOutputs(
+        self, request: resource_pb2.RegisterResourceOutputsRequest
+    ) -> empty_pb2.Empty:
+        outputs = _plain(json_format.MessageToDict(request.outputs))
+        with self._lock:
+            registered = self._recorded.get(request.urn)
+            if registered is not None:
+                self._recorded[request.urn] = replace(registered, outputs=outputs)
+        return empty_pb2.Empty()
+
+    def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> Any:
+        if not request.provider:
+            with self._lock:
+                self._default_provider(_package(request.tok), request.version)
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
+
+    def _urn(self, parent: str, type_: str, name: str) -> str:
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                qualified = f"{parent_type}${type_}"
+        return f"urn:pulumi:{self._stack}::{self._project}::{qualified}::{name}"
+
+    def _default_provider(self, package: str, version: str) -> str:
+        """The reference to the package's default provider, registered on first use."""
+        key = (package, version)
+        reference = self._default_providers.get(key)
+        if reference is None:
+            name = "default_" + re.sub(r"[^A-Za-z0-9]", "_", version) if version else "default"
+            type_ = f"{PROVIDER_TYPE_PREFIX}{package}"
+            urn = self._urn("", type_, name)
+            inputs = self._config.package_inputs(package)
+            if version:
+                inputs["version"] = version
+            self._recorded[urn] = GraphResource(urn=urn, type=type_, custom=True, inputs=inputs)
+            reference = f"{urn}::{UNKNOWN}"
+            self._default_providers[key] = reference
+        return reference
+
+
+def _run_in_stack(
+    project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor
+) -> None:
+    """Configure the SDK as the language host does and run the program to completion."""
+    settings.ROOT.set(None)
+    settings.configure(
+        settings.Settings(
+            project=project.name,
+            stack=stack,
+            monitor=monitor,
+            engine=MockEngine(logger=None),
+            dry_run=True,
+            organization="organization",
+            root_directory=str(project.directory),
+        )
+    )
+    set_all_config(config.values, sorted(config.secret_keys))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        with _program_directory(project), _quiet_asyncio():
+            try:
+                loop.run_until_complete(run_in_stack(lambda: _run_main(project.main)))
+            finally:
+                # A failed program leaves registrations pending: settle them before the loop goes.
+                for task in asyncio.all_tasks(loop):
+                    task.cancel()
+                    with suppress(BaseException):
+                        loop.run_until_complete(task)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+@contextmanager
+def _quiet_asyncio() -> Iterator[None]:
+    """The failure is reported once, by us: not again by asyncio for each task it left behind."""
+    logger = logging.getLogger("asyncio")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _run_main(main: Path) -> None:
+    runpy.run_path(str(main), run_name="__main__")
+
+
+@contextmanager
+def _program_directory(project: Project) -> Iterator[None]:
+    """Run where the CLI runs the program: in its `main` directory, with the project importable."""
+    previous = Path.cwd()
+    sys.path.insert(0, str(project.directory))
+    os.chdir(project.main)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+        sys.path.remove(str(project.directory))
+
+
+def _describe_program_error(error: BaseException, project: Project) -> str:
+    """One line: where in the project the program failed, and the program's own message."""
+    where = "the program"
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        path = Path(frame.filename)
+        if path.is_relative_to(project.directory) and ".venv" not in path.parts:
+            where = f"{path.relative_to(project.directory)}:{frame.lineno}"
+            break
+    message = str(error).strip().splitlines()
+    detail = message[0] if message else ""
+    return f"{where}: {type(error).__name__}: {detail}".rstrip(": ")
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise StackConfigError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise StackConfigError(f"{path}: not valid YAML{where}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise StackConfigError(f"{path}: must be a YAML map")
+    return document
+
+
+def _qualified_key(key: str, project: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _config_text(value: object) -> str:
+    """A config value as the CLI passes it: strings as they are, everything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _secret(value: object) -> dict[str, object]:
+    return {SECRET_SIGNATURE_KEY: SECRET_SIGNATURE, "value": value}
+
+
+def _package(token: str) -> str:
+    return token.split(":", 1)[0]
+
+
+def _plain(value: Any) -> Any:
+    """Protobuf `Struct` numbers are doubles; a state file writes whole numbers as integers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
