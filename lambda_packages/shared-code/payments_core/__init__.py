@@ -1,0 +1,1 @@
+"""Code both payment functions ship: validation, card-number detection, configuration, responses."""

@@ -1,0 +1,124 @@
+"""API Gateway (REST, Lambda proxy) requests in, JSON responses out."""
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from payments_core.validation import Problem
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+class RequestRejected(Exception):
+    """The request cannot be processed as sent; `status` is the HTTP status to answer with."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        *,
+        problems: Sequence[Problem] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.problems = tuple(problems)
+        self.headers = dict(headers or {})
+
+
+def read_json_body(event: Mapping[str, Any], max_body_bytes: int) -> object:
+    """The parsed JSON body of a proxy event; RequestRejected (415, 413, 400) if it has none."""
+    proxy_event = APIGatewayProxyEvent(dict(event))
+    _require_json_content_type(proxy_event.headers.get("content-type"))
+    body = _body_bytes(proxy_event, max_body_bytes)
+    try:
+        return json.loads(body.decode("utf-8"), parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise RequestRejected(400, "invalid_json", "the body is not valid UTF-8 JSON") from error
+
+
+def request_id(event: Mapping[str, Any], lambda_request_id: str) -> str:
+    """API Gateway's id for the request (what the caller can quote), else the invocation's."""
+    context = event.get("requestContext")
+    gateway_id = context.get("requestId") if isinstance(context, Mapping) else None
+    return gateway_id if isinstance(gateway_id, str) and gateway_id else lambda_request_id
+
+
+def json_response(
+    status: int, body: Mapping[str, object], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {
+            "Content-Type": JSON_MEDIA_TYPE,
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
+        "body": json.dumps(body, separators=(",", ":")),
+    }
+
+
+def error_response(
+    status: int,
+    error: str,
+    message: str,
+    request_id: str,
+    *,
+    problems: Sequence[Problem] = (),
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, object] = {"error": error, "message": message, "requestId": request_id}
+    if problems:
+        body["problems"] = [problem.as_dict() for problem in problems]
+    return json_response(status, body, headers)
+
+
+def rejection_response(rejected: RequestRejected, request_id: str) -> dict[str, Any]:
+    return error_response(
+        rejected.status,
+        rejected.error,
+        rejected.message,
+        request_id,
+        problems=rejected.problems,
+        headers=rejected.headers,
+    )
+
+
+def _require_json_content_type(content_type: str | None) -> None:
+    media_type, _, parameters = (content_type or "").partition(";")
+    charset = dict(_parameter(text) for text in parameters.split(";") if "=" in text).get(
+        "charset", "utf-8"
+    )
+    if media_type.strip().lower() != JSON_MEDIA_TYPE or charset.lower() != "utf-8":
+        raise RequestRejected(
+            415, "unsupported_media_type", f"the body must be sent as {JSON_MEDIA_TYPE} (UTF-8)"
+        )
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    name, _, value = text.partition("=")
+    return name.strip().lower(), value.strip().strip('"')
+
+
+def _body_bytes(event: APIGatewayProxyEvent, max_body_bytes: int) -> bytes:
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except binascii.Error as error:
+            raise RequestRejected(400, "invalid_json", "the body is not valid base64") from error
+    else:
+        raw = body.encode("utf-8")
+    if len(raw) > max_body_bytes:
+        raise RequestRejected(
+            413, "payload_too_large", f"the body must be at most {max_body_bytes} bytes"
+        )
+    return raw

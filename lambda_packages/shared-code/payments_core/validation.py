@@ -1,0 +1,182 @@
+"""The payment request contract: one function both the validator and the processor call."""
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from payments_core.card_numbers import contains_card_number
+from payments_core.config import PaymentLimits
+from payments_core.currencies import MINOR_UNITS
+
+DESCRIPTION_MAX_CHARS = 140
+
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_CUSTOMER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_TOKEN = re.compile(r"(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9_-]{8,128}")
+_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,17})(\.[0-9]{1,18})?")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+_SAFE_FIELD_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+CARD_NUMBER_PROBLEM = "must not contain a card number; send a payment method token instead"
+OPTIONAL_FIELDS = frozenset({"description"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with one field. Never carries the field's value."""
+
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    idempotency_key: str
+    customer_id: str
+    amount: Decimal
+    currency: str
+    payment_method_token: str
+    description: str | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The validated request, or every field's problem (then `payment` is None)."""
+
+    payment: PaymentRequest | None
+    problems: tuple[Problem, ...]
+
+
+def validate_payment(document: object, limits: PaymentLimits) -> Verdict:
+    """Check a parsed JSON request body against the contract and the configured limits."""
+    if not isinstance(document, Mapping):
+        problem = _card_number_problem("$", document) or Problem("$", "must be a JSON object")
+        return Verdict(payment=None, problems=(problem,))
+    checks = _field_checks(document, limits)
+    problems = [*_field_problems(document, checks), *_unknown_field_problems(document, checks)]
+    if problems:
+        return Verdict(payment=None, problems=tuple(problems))
+    description = document.get("description")
+    payment = PaymentRequest(
+        idempotency_key=document["idempotencyKey"],
+        customer_id=document["customerId"],
+        amount=Decimal(document["amount"]),
+        currency=document["currency"],
+        payment_method_token=document["paymentMethodToken"],
+        description=description if isinstance(description, str) else None,
+    )
+    return Verdict(payment=payment, problems=())
+
+
+_Check = Callable[[str], str | None]
+
+
+def _field_checks(document: Mapping[str, object], limits: PaymentLimits) -> dict[str, _Check]:
+    """Each field of the contract, in the order problems are reported, with its check."""
+    currency = document.get("currency")
+    return {
+        "idempotencyKey": lambda value: _pattern_problem(
+            _IDEMPOTENCY_KEY, value, "must be 8 to 64 characters of A-Z, a-z, 0-9, '_' or '-'"
+        ),
+        "customerId": lambda value: _pattern_problem(
+            _CUSTOMER_ID, value, "must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'"
+        ),
+        "amount": lambda value: _amount_problem(value, currency, limits),
+        "currency": lambda value: _currency_problem(value, limits),
+        "paymentMethodToken": lambda value: _pattern_problem(
+            _TOKEN,
+            value,
+            "must be a payment method token: 8 to 128 characters of A-Z, a-z, 0-9, '_' or '-', "
+            "at least one of them a letter",
+        ),
+        "description": _description_problem,
+    }
+
+
+def _field_problems(document: Mapping[str, object], checks: dict[str, _Check]) -> Iterator[Problem]:
+    for field, check in checks.items():
+        if document.get(field) is None:
+            if field not in OPTIONAL_FIELDS:
+                yield Problem(field, "is required")
+            continue
+        value = document[field]
+        problem = _card_number_problem(field, value)
+        if problem is None and not isinstance(value, str):
+            problem = Problem(field, "must be a string")
+        if problem is None and isinstance(value, str):
+            message = check(value)
+            problem = Problem(field, message) if message else None
+        if problem is not None:
+            yield problem
+
+
+def _unknown_field_problems(
+    document: Mapping[str, object], checks: dict[str, _Check]
+) -> Iterator[Problem]:
+    for field in sorted(set(document) - set(checks)):
+        if contains_card_number(field):
+            yield Problem("$", f"a field name {CARD_NUMBER_PROBLEM}")
+            continue
+        name = field if _SAFE_FIELD_NAME.fullmatch(field) else "$"
+        yield _card_number_problem(name, document[field]) or Problem(name, "is not a known field")
+
+
+def _card_number_problem(field: str, value: object) -> Problem | None:
+    if any(contains_card_number(text) for text in _texts(value)):
+        return Problem(field, CARD_NUMBER_PROBLEM)
+    return None
+
+
+def _texts(value: object) -> Iterator[str]:
+    """Every string in a JSON value, keys included; numbers as they read."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        yield str(value)
+
+
+def _pattern_problem(pattern: re.Pattern[str], value: str, message: str) -> str | None:
+    return None if pattern.fullmatch(value) else message
+
+
+def _amount_problem(value: str, currency: object, limits: PaymentLimits) -> str | None:
+    if not _AMOUNT.fullmatch(value):
+        return 'must be a decimal string such as "12.50"'
+    amount = Decimal(value)
+    if amount <= 0:
+        return "must be greater than 0"
+    if amount > limits.max_amount:
+        return f"must be at most {limits.max_amount}"
+    if isinstance(currency, str) and currency in limits.allowed_currencies:
+        decimals = len(value.partition(".")[2])
+        if decimals > MINOR_UNITS[currency]:
+            return f"must have at most {MINOR_UNITS[currency]} decimal places in {currency}"
+    return None
+
+
+def _currency_problem(value: str, limits: PaymentLimits) -> str | None:
+    if not _CURRENCY.fullmatch(value):
+        return "must be a 3-letter ISO 4217 currency code"
+    if value not in limits.allowed_currencies:
+        return f"must be one of {', '.join(sorted(limits.allowed_currencies))}"
+    return None
+
+
+def _description_problem(value: str) -> str | None:
+    if len(value) > DESCRIPTION_MAX_CHARS:
+        return f"must be at most {DESCRIPTION_MAX_CHARS} characters"
+    if _CONTROL_CHARACTERS.search(value):
+        return "must not contain control characters"
+    return None
