@@ -1,14 +1,14 @@
 """Detecting anything that looks like a card number (PAN), so it is rejected and never stored.
 
-A PAN here is 12 to 19 digits passing the Luhn check, written with or without single spaces or
-dashes between groups. Digits next to a card number in the same run (an expiry date, a reference)
+A PAN here is 12 to 19 digits passing the Luhn check, written with or without spaces or dashes
+between groups. Digits next to a card number in the same run (an expiry date, a reference)
 must not hide it, so every stretch of whole groups of 12 to 19 digits in a run is checked.
 """
 
 import re
 
-_DIGIT_RUN = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
-_SEPARATOR = re.compile(r"[ -]")
+_DIGIT_RUN = re.compile(r"[0-9]+(?:[ -]+[0-9]+)*")
+_SEPARATORS = re.compile(r"[ -]+")
 _MIN_DIGITS = 12
 _MAX_DIGITS = 19
 
@@ -28,7 +28,7 @@ def contains_card_number(text: str) -> bool:
 
 
 def _run_contains_card_number(run: str) -> bool:
-    groups = _SEPARATOR.split(run)
+    groups = _SEPARATORS.split(run)
     for start in range(len(groups)):
         digits = ""
         for group in groups[start:]:

@@ -1,0 +1,160 @@
+"""Helpers for the payment functions' tests: the AWS world in moto, requests, cold starts.
+
+`payments_core` is imported top-level, as the handlers import it inside their zips; each
+function's `app.py` is loaded from its folder under a module name of its own.
+"""
+
+import importlib.util
+import io
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import count
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from lambda_packages.packaging import PACKAGES_ROOT, SHARED_SOURCE_ROOT
+
+sys.path.insert(0, str(SHARED_SOURCE_ROOT))
+
+REGION = "eu-west-1"
+TRANSACTIONS_TABLE = "payments-transactions"
+CUSTOMERS_TABLE = "payments-customers"
+RECEIPTS_BUCKET = "payments-receipts"
+KNOWN_CUSTOMER = "cust_0001"
+
+_loaded = count()
+
+
+@dataclass
+class FakeContext:
+    """What a handler reads from the Lambda context."""
+
+    aws_request_id: str = "lambda-request-0001"
+    function_name: str = "payment-function"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:payment-function"
+    remaining_millis: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
+
+
+@dataclass
+class Aws:
+    dynamodb: Any
+    s3: Any
+    kms_key_arn: str
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def transactions(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.dynamodb.scan(
+            TableName=TRANSACTIONS_TABLE, ConsistentRead=True
+        )["Items"]
+        return items
+
+    def receipt_keys(self) -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=RECEIPTS_BUCKET)
+        return [entry["Key"] for entry in listing.get("Contents", [])]
+
+    def snapshot(self) -> tuple[str, list[str]]:
+        """Everything the processor can write: transaction items and receipt objects."""
+        return json.dumps(self.transactions(), sort_keys=True), self.receipt_keys()
+
+    def clear(self) -> None:
+        for item in self.transactions():
+            self.dynamodb.delete_item(
+                TableName=TRANSACTIONS_TABLE, Key={"transactionId": item["transactionId"]}
+            )
+        for key in self.receipt_keys():
+            self.s3.delete_object(Bucket=RECEIPTS_BUCKET, Key=key)
+
+
+def function_environment(kms_key_arn: str) -> dict[str, str]:
+    return {
+        "TRANSACTIONS_TABLE": TRANSACTIONS_TABLE,
+        "CUSTOMERS_TABLE": CUSTOMERS_TABLE,
+        "RECEIPTS_BUCKET": RECEIPTS_BUCKET,
+        "RECEIPTS_KMS_KEY_ID": kms_key_arn,
+        "ENVIRONMENT": "production",
+        "MAX_AMOUNT": "10000.00",
+        "ALLOWED_CURRENCIES": "EUR,GBP,USD,JPY,KWD",
+    }
+
+
+def load_function(package: str, environment: Mapping[str, str]) -> ModuleType:
+    """Import `lambda_packages/<package>/app.py` afresh (a cold start) with this environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in function_environment("unset"):
+            patch.delenv(name, raising=False)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        spec = importlib.util.spec_from_file_location(
+            f"{package}_app_{next(_loaded)}", PACKAGES_ROOT / package / "app.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return module
+
+
+class CapturedLogs:
+    """What a function's Powertools logger wrote, one JSON document a line."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines()]
+
+
+def payment_body(**changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "idempotencyKey": "order-7f3a9c21",
+        "customerId": KNOWN_CUSTOMER,
+        "amount": "125.50",
+        "currency": "EUR",
+        "paymentMethodToken": "tok_9fK2xLq81Zt",
+        "description": "Invoice 2026-118",
+    }
+    body.update(changes)
+    return {name: value for name, value in body.items() if value is not None}
+
+
+def api_event(
+    body: object,
+    *,
+    content_type: str | None = "application/json",
+    raw: str | None = None,
+    request_id: str = "api-request-0001",
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event for POST /payment."""
+    headers = {"Content-Type": content_type} if content_type is not None else {}
+    return {
+        "resource": "/payment",
+        "path": "/payment",
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "requestContext": {"requestId": request_id, "stage": "prod"},
+        "body": raw if raw is not None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def invoke(function: ModuleType, event: object, **context: Any) -> dict[str, Any]:
+    response: dict[str, Any] = function.handler(event, FakeContext(**context))
+    return response
+
+
+def response_body(response: Mapping[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(response["body"])
+    return body
