@@ -58,6 +58,7 @@ CATALOGUE: tuple[Control, ...] = (
     _own("throttling", "Every entry point is throttled; every function has reserved concurrency"),
     _own("protection", "Stateful resources are protected from deletion"),
     _own("tracing", "Every request path is traced end to end with X-Ray"),
+    _own("unmapped", "A scanner check not yet mapped to a control (map it, fix it or accept it)"),
 )
 
 _BY_ID = {control.id: control for control in CATALOGUE}

@@ -1,0 +1,6 @@
+"""The checkov cross-check: the resource graph as a Terraform plan, scanned by checkov, its
+verdicts filed as findings under the same controls as the policy pack's."""
+
+from compliance.checkov.run import CheckovRun, run_checkov
+
+__all__ = ["CheckovRun", "run_checkov"]

@@ -1,0 +1,136 @@
+"""The reviewed list of checkov checks accepted as risks (`config/accepted-risks.yaml`).
+
+Each entry names one check, its scope (`stack`, or one resource by URN or logical name), a written
+justification and an owner, and may expire. A failed check an entry covers becomes a finding of its
+own kind (ACCEPTED_RISK, with the justification), never a silent skip. The file is checked as
+strictly as code: a missing field, an unknown check id, a scope naming no resource, an expired entry
+or an entry that covers no failed check is an error naming the file and the entry.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compliance.errors import UserError
+from compliance.findings import AcceptedRisk
+from compliance.graph import GraphResource
+
+STACK_SCOPE = "stack"
+TOP_LEVEL_KEY = "accepted_risks"
+_FIELDS = frozenset({"check", "scope", "justification", "owner", "expires"})
+_MIN_JUSTIFICATION_WORDS = 6
+
+
+class AcceptedRiskError(UserError):
+    """The accepted-risks file breaks one of its rules."""
+
+
+@dataclass(frozen=True)
+class AcceptedRiskEntry:
+    check: str
+    scope: str
+    justification: str
+    owner: str
+    expires: datetime.date | None
+    where: str
+    """`<file>: accepted_risks[<index>] (<check>)`, for messages."""
+
+    def covers(self, resource: GraphResource) -> bool:
+        return self.scope in (STACK_SCOPE, resource.urn, resource.name)
+
+    def as_accepted_risk(self) -> AcceptedRisk:
+        return AcceptedRisk(justification=self.justification, owner=self.owner, scope=self.scope)
+
+
+def load_accepted_risks(
+    path: Path, known_checks: Collection[str], today: datetime.date
+) -> tuple[AcceptedRiskEntry, ...]:
+    """Read and validate the file; entries are checked against checkov's check ids and `today`."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise AcceptedRiskError(f"{path}: cannot read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise AcceptedRiskError(f"{path}: not valid YAML: {error}") from None
+    if document is None:
+        return ()
+    if not isinstance(document, dict) or not isinstance(document.get(TOP_LEVEL_KEY, []), list):
+        raise AcceptedRiskError(f"{path}: must be a mapping with a list under `{TOP_LEVEL_KEY}`")
+    entries = tuple(
+        _entry(raw, f"{path}: {TOP_LEVEL_KEY}[{index}]", known_checks, today)
+        for index, raw in enumerate(document.get(TOP_LEVEL_KEY) or [])
+    )
+    seen: set[tuple[str, str]] = set()
+    for entry in entries:
+        if (entry.check, entry.scope) in seen:
+            raise AcceptedRiskError(f"{entry.where}: duplicate of an earlier entry")
+        seen.add((entry.check, entry.scope))
+    return entries
+
+
+def check_scopes(entries: Iterable[AcceptedRiskEntry], resources: Iterable[GraphResource]) -> None:
+    """Every resource-scoped entry names a resource of the graph."""
+    names = {name for r in resources for name in (r.urn, r.name)}
+    for entry in entries:
+        if entry.scope != STACK_SCOPE and entry.scope not in names:
+            raise AcceptedRiskError(
+                f"{entry.where}: scope {entry.scope!r} names no resource of the stack "
+                f"(use `{STACK_SCOPE}`, a URN or a logical name)"
+            )
+
+
+def check_all_used(
+    entries: Iterable[AcceptedRiskEntry], used: Collection[AcceptedRiskEntry]
+) -> None:
+    """An entry that covers no failed check is stale: the risk is gone, so is the entry."""
+    for entry in entries:
+        if entry not in used:
+            raise AcceptedRiskError(
+                f"{entry.where}: covers no failed check in this stack; remove the entry"
+            )
+
+
+def _entry(
+    raw: Any, where: str, known_checks: Collection[str], today: datetime.date
+) -> AcceptedRiskEntry:
+    if not isinstance(raw, dict):
+        raise AcceptedRiskError(f"{where}: each entry must be a mapping")
+    check = _text(raw, "check", where)
+    where = f"{where} ({check})"
+    unknown = sorted(set(raw) - _FIELDS)
+    if unknown:
+        raise AcceptedRiskError(f"{where}: unknown field(s) {', '.join(map(str, unknown))}")
+    if check not in known_checks:
+        raise AcceptedRiskError(f"{where}: check: {check!r} is not a checkov check id")
+    justification = _text(raw, "justification", where)
+    if len(justification.split()) < _MIN_JUSTIFICATION_WORDS:
+        raise AcceptedRiskError(
+            f"{where}: justification: write a sentence saying why the risk is accepted "
+            f"(at least {_MIN_JUSTIFICATION_WORDS} words)"
+        )
+    expires = raw.get("expires")
+    if expires is not None and not isinstance(expires, datetime.date):
+        raise AcceptedRiskError(f"{where}: expires: must be a date (YYYY-MM-DD)")
+    if expires is not None and expires < today:
+        raise AcceptedRiskError(f"{where}: expired on {expires.isoformat()}; review it again")
+    return AcceptedRiskEntry(
+        check=check,
+        scope=_text(raw, "scope", where),
+        justification=justification,
+        owner=_text(raw, "owner", where),
+        expires=expires,
+        where=where,
+    )
+
+
+def _text(raw: dict[str, Any], key: str, where: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise AcceptedRiskError(f"{where}: {key}: required, a non-empty string")
+    return " ".join(value.split())

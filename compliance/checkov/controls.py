@@ -1,0 +1,123 @@
+"""checkov check ids -> the controls the policy pack files its policies under.
+
+Grouped by control so a reviewer reads which checks evidence which requirement. A check not listed
+here still counts: it is filed under `UNMAPPED` (a catalogue control of its own) and a failure
+blocks like any other, so a new checkov release cannot add checks that slip past unseen.
+"""
+
+from __future__ import annotations
+
+from compliance.controls import PAYMENTS, PAYMENTS_VERSION, PCI_DSS, PCI_DSS_VERSION, control_id
+from compliance.findings import Severity
+
+
+def _pci(reference: str) -> str:
+    return control_id(PCI_DSS, PCI_DSS_VERSION, reference)
+
+
+def _own(reference: str) -> str:
+    return control_id(PAYMENTS, PAYMENTS_VERSION, reference)
+
+
+UNMAPPED = _own("unmapped")
+
+CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
+    _pci("1.4.4"): (
+        "CKV2_AWS_6",  # S3 bucket has a public access block
+        "CKV_AWS_53",  # public access block: block public ACLs
+        "CKV_AWS_54",  # public access block: block public policy
+        "CKV_AWS_55",  # public access block: ignore public ACLs
+        "CKV_AWS_56",  # public access block: restrict public buckets
+        "CKV_AWS_20",  # S3 bucket has no public-read ACL
+        "CKV_AWS_57",  # S3 bucket has no public-write ACL
+        "CKV_AWS_70",  # S3 bucket policy does not allow every principal
+        "CKV_AWS_117",  # Lambda runs inside a VPC
+        "CKV_AWS_301",  # Lambda function is not publicly invokable
+    ),
+    _pci("3.5.1"): (
+        "CKV_AWS_19",  # S3 data encrypted at rest
+        "CKV_AWS_145",  # S3 encrypted with KMS by default
+        "CKV_AWS_186",  # S3 object encrypted with a CMK
+        "CKV_AWS_119",  # DynamoDB table encrypted with a CMK
+        "CKV_AWS_173",  # Lambda environment variables encrypted
+        "CKV_AWS_166",  # Backup vault encrypted with a CMK
+        "CKV_AWS_26",  # SNS topic encrypted
+        "CKV_AWS_308",  # API Gateway cache encrypted
+    ),
+    _pci("3.6.1"): (
+        "CKV2_AWS_64",  # KMS key policy is defined
+        "CKV_AWS_33",  # KMS key policy has no wildcard principal
+        "CKV_AWS_227",  # KMS key is enabled
+    ),
+    _pci("3.7.4"): ("CKV_AWS_7",),  # KMS key rotation enabled
+    _pci("6.3.3"): ("CKV_AWS_363",),  # Lambda runtime is not deprecated
+    _pci("6.4.2"): (
+        "CKV2_AWS_29",  # public API Gateway protected by WAF
+        "CKV_AWS_192",  # WAF protects against Log4j (known bad inputs)
+        "CKV2_AWS_76",  # WAF web ACL on API Gateway protects against Log4j
+        "CKV_AWS_175",  # WAF web ACL rules have an action
+        "CKV_AWS_342",  # WAF rule has an action
+    ),
+    _pci("7.2.1"): (
+        "CKV_AWS_59",  # API Gateway methods are not open without authorization
+        "CKV_AWS_309",  # API Gateway methods define authorization
+        "CKV_AWS_93",  # S3 bucket policy does not lock out all but root
+        "CKV2_AWS_65",  # S3 bucket ACLs disabled (bucket owner enforced)
+        "CKV_AWS_364",  # Lambda permission restricts the invoking source
+    ),
+    _pci("7.2.2"): (
+        "CKV_AWS_60",  # IAM role cannot be assumed by every principal
+        "CKV_AWS_61",  # IAM role cannot be assumed by every service
+        "CKV_AWS_62",  # no IAM policy grants *:* administrative rights
+        "CKV_AWS_63",  # no IAM policy allows the * action
+        "CKV_AWS_274",  # no AdministratorAccess attachment
+        "CKV_AWS_286",  # no privilege escalation
+        "CKV_AWS_287",  # no credentials exposure
+        "CKV_AWS_288",  # no data exfiltration
+        "CKV_AWS_289",  # no unconstrained permissions management
+        "CKV_AWS_290",  # no unconstrained write access
+        "CKV_AWS_355",  # no * resource for restrictable actions
+        "CKV2_AWS_40",  # no full IAM privileges
+    ),
+    _pci("10.2.1"): (
+        "CKV_AWS_18",  # S3 access logging
+        "CKV_AWS_76",  # API Gateway access logging
+        "CKV2_AWS_4",  # API Gateway stage logging level
+        "CKV2_AWS_31",  # WAF logging configuration
+    ),
+    _pci("10.3.2"): ("CKV_AWS_158",),  # CloudWatch log group encrypted with KMS
+    _pci("10.5.1"): (
+        "CKV_AWS_66",  # CloudWatch log group retention set
+        "CKV_AWS_338",  # CloudWatch log group kept at least a year
+    ),
+    _pci("12.10.1"): (
+        "CKV_AWS_21",  # S3 versioning
+        "CKV_AWS_28",  # DynamoDB point-in-time recovery
+        "CKV_AWS_144",  # S3 cross-region replication
+        "CKV_AWS_116",  # Lambda dead-letter queue
+    ),
+    _own("throttling"): ("CKV_AWS_115",),  # Lambda reserved concurrency
+    _own("tracing"): (
+        "CKV_AWS_50",  # Lambda X-Ray tracing
+        "CKV_AWS_73",  # API Gateway stage X-Ray tracing
+    ),
+}
+
+_HIGH = frozenset({_pci("1.4.4"), _pci("3.5.1"), _pci("3.6.1"), _pci("6.4.2"), _pci("7.2.2")})
+
+_CONTROLS_BY_CHECK: dict[str, tuple[str, ...]] = {}
+for _control, _checks in CHECKS_BY_CONTROL.items():
+    for _check in _checks:
+        _CONTROLS_BY_CHECK[_check] = (*_CONTROLS_BY_CHECK.get(_check, ()), _control)
+
+
+def controls_for(check_id: str) -> tuple[str, ...]:
+    return _CONTROLS_BY_CHECK.get(check_id, (UNMAPPED,))
+
+
+def severity_for(check_id: str) -> Severity:
+    """High for the controls that guard cardholder data directly, medium otherwise."""
+    controls = controls_for(check_id)
+    if any(control in _HIGH for control in controls):
+        return Severity.HIGH
+    return Severity.LOW if controls == (UNMAPPED,) else Severity.MEDIUM
