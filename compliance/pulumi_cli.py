@@ -1,0 +1,134 @@
+"""The thin path through the real Pulumi CLI: `pulumi preview` / `pulumi up` with the policy pack.
+
+State lives in a local file backend inside the project (`file://<project>/.state`) unless
+`PULUMI_BACKEND_URL` says otherwise, so no Pulumi Cloud login is needed. Stacks in a local backend
+encrypt their secrets with a passphrase: `PULUMI_CONFIG_PASSPHRASE` or
+`PULUMI_CONFIG_PASSPHRASE_FILE` must be set, and nothing here invents one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from compliance.errors import UserError
+
+PASSPHRASE_VARIABLES = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+STATE_DIR = ".state"
+
+
+class PulumiCliError(UserError):
+    """The Pulumi CLI is missing, cannot be set up, or failed."""
+
+
+@dataclass(frozen=True)
+class StackTarget:
+    """Which stack of which project, with which policy pack and policy config."""
+
+    project_dir: Path
+    stack: str
+    pack_dir: Path
+    policy_config: Path | None
+
+
+@dataclass(frozen=True)
+class PulumiInvocation:
+    """The commands to run, in order, in `cwd` with `env`."""
+
+    commands: tuple[tuple[str, ...], ...]
+    env: dict[str, str]
+    cwd: Path
+
+
+def find_pulumi() -> str | None:
+    return shutil.which("pulumi")
+
+
+def require_pulumi(action: str) -> str:
+    executable = find_pulumi()
+    if executable is None:
+        raise PulumiCliError(
+            f"{action} needs the Pulumi CLI and `pulumi` is not on PATH: install it "
+            "(https://www.pulumi.com/docs/iac/download-install/) and run again"
+        )
+    return executable
+
+
+def cli_environment(project_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment for the CLI: a local file backend by default, a passphrase for it."""
+    env = dict(environ)
+    backend = env.get("PULUMI_BACKEND_URL")
+    if not backend:
+        state = project_dir.resolve() / STATE_DIR
+        state.mkdir(parents=True, exist_ok=True)
+        backend = env["PULUMI_BACKEND_URL"] = f"file://{state}"
+    if _is_local(backend) and not any(env.get(name) for name in PASSPHRASE_VARIABLES):
+        raise PulumiCliError(
+            f"the stack's state is in a local backend ({backend}) whose secrets are encrypted "
+            "with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE"
+        )
+    return env
+
+
+def preview_invocation(
+    executable: str, target: StackTarget, environ: Mapping[str, str]
+) -> PulumiInvocation:
+    return _invocation(executable, target, environ, ("preview", "--non-interactive"))
+
+
+def up_invocation(
+    executable: str, target: StackTarget, environ: Mapping[str, str], *, yes: bool
+) -> PulumiInvocation:
+    """`pulumi up`: interactive (the CLI asks before it changes anything) unless `yes`."""
+    confirm = ("--yes", "--non-interactive") if yes else ()
+    return _invocation(executable, target, environ, ("up", *confirm))
+
+
+def run(invocation: PulumiInvocation) -> int:
+    """Run each command in turn; the first that fails ends the run with its exit code."""
+    for command in invocation.commands:
+        completed = subprocess.run(command, cwd=invocation.cwd, env=invocation.env, check=False)
+        if completed.returncode != 0:
+            return completed.returncode
+    return 0
+
+
+def _invocation(
+    executable: str, target: StackTarget, environ: Mapping[str, str], action: tuple[str, ...]
+) -> PulumiInvocation:
+    """Select (or create) the stack, then run `action` on it with the policy pack."""
+    env = cli_environment(target.project_dir, environ)
+    verb, *flags = action
+    policy = ["--policy-pack", str(target.pack_dir)]
+    if target.policy_config is not None:
+        policy += ["--policy-pack-config", str(target.policy_config)]
+    return PulumiInvocation(
+        commands=(
+            _select_stack(executable, target.stack, env),
+            (executable, verb, "--stack", target.stack, *policy, *flags),
+        ),
+        env=env,
+        cwd=target.project_dir,
+    )
+
+
+def _select_stack(executable: str, stack: str, env: Mapping[str, str]) -> tuple[str, ...]:
+    """Select the stack, creating it (with a passphrase secrets provider when local) if new."""
+    secrets = ("--secrets-provider", "passphrase") if _is_local(env["PULUMI_BACKEND_URL"]) else ()
+    return (
+        executable,
+        "stack",
+        "select",
+        "--create",
+        "--stack",
+        stack,
+        *secrets,
+        "--non-interactive",
+    )
+
+
+def _is_local(backend: str) -> bool:
+    return backend.startswith("file://")
