@@ -1,0 +1,165 @@
+"""The API's edge: authorization, WAF, access logs, no request bodies in logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from payment_policies.declare import (
+    Config,
+    Resource,
+    Stack,
+    pci,
+    resource_policy,
+    stack_policy,
+)
+from payment_policies.kinds import (
+    API_METHODS,
+    API_RESOURCES,
+    METHOD_SETTINGS,
+    REST_APIS,
+    STAGES,
+    WAF_ASSOCIATIONS,
+)
+from payment_policies.props import block, is_set, is_true, is_unknown
+
+MAX_PATH_DEPTH = 64
+
+
+def resource_path(method: Resource, stack: Stack) -> str | None:
+    """The method's path, walked up through `parentId` dependencies; None when it cannot be told."""
+    api_resources = {r.urn: r for r in stack.of(API_RESOURCES)}
+    apis = {r.urn for r in stack.of(REST_APIS)}
+    parts: list[str] = []
+    refs = method.property_dependencies.get("resourceId", ())
+    for _ in range(MAX_PATH_DEPTH):
+        node = next((api_resources[urn] for urn in refs if urn in api_resources), None)
+        if node is None:
+            return "/" + "/".join(reversed(parts)) if apis.intersection(refs) else None
+        part = node.props.get("pathPart")
+        if not isinstance(part, str) or is_unknown(part):
+            return None
+        parts.append(part)
+        refs = node.property_dependencies.get("parentId", ())
+    return None
+
+
+def _is_public(http_method: object, path: str | None, public_paths: list[str]) -> bool:
+    for entry in public_paths:
+        verb, _, allowed = entry.rpartition(" ")
+        if allowed == path and verb.upper() in ("", "ANY", "*", str(http_method).upper()):
+            return True
+    return False
+
+
+def _methods_authorized(stack: Stack, config: Config) -> Iterator[tuple[Resource | None, str]]:
+    for method in stack.of(API_METHODS):
+        authorization = method.props.get("authorization")
+        if is_unknown(authorization) or str(authorization).upper() != "NONE":
+            continue
+        http_method = method.props.get("httpMethod")
+        path = resource_path(method, stack)
+        if not _is_public(http_method, path, config["publicPaths"]):
+            yield (
+                method,
+                (
+                    f"method {http_method} {path or '<path unknown>'} has authorization NONE "
+                    f"and is not an allowed public path {config['publicPaths']}"
+                ),
+            )
+
+
+apigateway_method_authorization = stack_policy(
+    name="apigateway-method-authorization",
+    description="API Gateway methods require authorization unless their path is declared public.",
+    severity=Severity.CRITICAL,
+    framework=pci("7.2.1"),
+    remediation_steps=(
+        "Set authorization='AWS_IAM' (or a Cognito/custom authorizer) on the method, or list "
+        "'<METHOD> <path>' in this policy's publicPaths if it must be public."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    inspects=API_METHODS,
+    check=_methods_authorized,
+    config={
+        "publicPaths": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^([A-Za-z*]+ )?/"},
+            "default": [],
+            "description": "Paths allowed without authorization, as '<METHOD> /path' or '/path'.",
+        }
+    },
+)
+
+
+def _no_data_trace(settings: Resource, _: Config) -> Iterator[str]:
+    trace = block(settings.props.get("settings")).get("dataTraceEnabled")
+    if is_true(trace):
+        yield f"method settings log full requests and responses (dataTraceEnabled: {trace!r})"
+
+
+apigateway_no_data_trace = resource_policy(
+    name="apigateway-no-data-trace",
+    description="API Gateway never logs request and response bodies, which carry card data.",
+    severity=Severity.HIGH,
+    framework=pci("3.3.1"),
+    remediation_steps="Set settings.data_trace_enabled=False on the aws.apigateway.MethodSettings.",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=METHOD_SETTINGS,
+    check=_no_data_trace,
+)
+
+
+def _access_logged(stage: Resource, _: Config) -> Iterator[str]:
+    settings = block(stage.props.get("accessLogSettings"))
+    missing = [key for key in ("destinationArn", "format") if not is_set(settings.get(key))]
+    if missing:
+        yield f"stage access logging lacks {missing} (accessLogSettings: {settings or None!r})"
+
+
+apigateway_access_logging = resource_policy(
+    name="apigateway-stage-access-logging",
+    description="API Gateway stages write access logs to a log group.",
+    severity=Severity.MEDIUM,
+    framework=pci("10.2.1"),
+    remediation_steps=(
+        "Set access_log_settings={'destination_arn': log_group.arn, 'format': <JSON format>} "
+        "on the aws.apigateway.Stage."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=STAGES,
+    check=_access_logged,
+)
+
+
+def _stages_behind_waf(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]:
+    for stage in stack.of(STAGES):
+        associations = stack.linked(stage, WAF_ASSOCIATIONS, "resourceArn", ("arn",))
+        if not associations:
+            yield stage, "stage is associated with no WAF web ACL"
+        for association in associations:
+            if not is_set(association.props.get("webAclArn")):
+                yield association, "WAF association names no web ACL (webAclArn not set)"
+
+
+apigateway_stage_waf = stack_policy(
+    name="apigateway-stage-waf",
+    description="Every API Gateway REST stage is protected by a WAF web ACL.",
+    severity=Severity.HIGH,
+    framework=pci("6.4.2"),
+    remediation_steps=(
+        "Add an aws.wafv2.WebAclAssociation with resource_arn=stage.arn and the stack's "
+        "regional web ACL."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    inspects=STAGES,
+    check=_stages_behind_waf,
+)
+
+POLICIES = [
+    apigateway_method_authorization,
+    apigateway_no_data_trace,
+    apigateway_access_logging,
+    apigateway_stage_waf,
+]

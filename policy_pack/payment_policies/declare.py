@@ -1,0 +1,240 @@
+"""How a policy is declared: its metadata in one block, its logic in one small function.
+
+`resource_policy` and `stack_policy` wrap that function with the mechanics every policy shares:
+type matching under v6 and v7 tokens, "not applicable" for resources it does not inspect, config
+defaults taken from its schema, plain (unknown-preserving) property views, and a report instead of
+a crash when a property arrives in a shape nobody expected.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, overload
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from payment_policies.kinds import Kinds
+from payment_policies.props import Props, is_unknown, plain_props
+
+PCI_DSS = ("pci-dss", "4.0.1")
+BASELINE = ("payments-baseline", "1.0")
+
+Config = Mapping[str, Any]
+
+_SHAPE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
+def pci(reference: str) -> PolicyComplianceFramework:
+    return PolicyComplianceFramework(name=PCI_DSS[0], version=PCI_DSS[1], reference=reference)
+
+
+def baseline(reference: str) -> PolicyComplianceFramework:
+    return PolicyComplianceFramework(name=BASELINE[0], version=BASELINE[1], reference=reference)
+
+
+class NotApplicable(Exception):
+    """Raised by a check whose resource turns out to be outside what the policy inspects."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource as a policy sees it: plain properties, unknowns kept as markers."""
+
+    type: str
+    urn: str
+    name: str
+    props: Props
+    protect: bool = False
+    provider: Props | None = None
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def depends_through(self, prop: str, other: Resource) -> bool:
+        return other.urn in self.property_dependencies.get(prop, ())
+
+
+@dataclass(frozen=True)
+class Stack:
+    resources: tuple[Resource, ...]
+
+    def of(self, kinds: Kinds) -> list[Resource]:
+        return [r for r in self.resources if r.type in kinds]
+
+    def linked(
+        self, target: Resource, kinds: Kinds, prop: str, keys: Iterable[str]
+    ) -> list[Resource]:
+        """Resources of `kinds` whose `prop` refers to `target`.
+
+        A reference is a property dependency on the target (the usual case during preview, when
+        ids and ARNs are unknown) or a known value equal to one of the target's known `keys`.
+        """
+        identities = {
+            value
+            for key in keys
+            if isinstance(value := target.props.get(key), str) and value and not is_unknown(value)
+        }
+        return [
+            candidate
+            for candidate in self.of(kinds)
+            if candidate.depends_through(prop, target)
+            or _refers_to(candidate.props.get(prop), identities)
+        ]
+
+
+def _refers_to(value: Any, identities: set[str]) -> bool:
+    if isinstance(value, list):
+        return any(_refers_to(item, identities) for item in value)
+    return isinstance(value, str) and value in identities
+
+
+ResourceCheck = Callable[[Resource, Config], Iterable[str]]
+StackCheck = Callable[[Stack, Config], Iterable[tuple[Resource | None, str]]]
+Remediation = Callable[[ResourceValidationArgs, Config], Mapping[str, Any] | None]
+
+
+def resource_policy(
+    *,
+    name: str,
+    description: str,
+    severity: Severity,
+    framework: PolicyComplianceFramework,
+    remediation_steps: str,
+    enforcement: EnforcementLevel,
+    applies_to: Kinds,
+    check: ResourceCheck,
+    config: Mapping[str, dict[str, Any]] | None = None,
+    remediate: Remediation | None = None,
+) -> ResourceValidationPolicy:
+    schema = _schema(config)
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type not in applies_to:
+            args.not_applicable(f"{args.resource_type} is not {applies_to.label}")
+        resource = _resource_from_args(args)
+        try:
+            for message in _guarded(check, resource, _with_defaults(schema, args.get_config())):
+                report(message, None)
+        except NotApplicable as verdict:
+            args.not_applicable(verdict.reason)
+
+    def remediate_with_config(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+        if remediate is None or args.resource_type not in applies_to:
+            return None
+        return remediate(args, _with_defaults(schema, args.get_config()))
+
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        # The SDK runs a remediation returning a plain mapping too, despite its annotation.
+        remediate=remediate_with_config if remediate else None,  # type: ignore[arg-type]
+        enforcement_level=enforcement,
+        config_schema=schema,
+        severity=severity,
+        framework=framework,
+        remediation_steps=remediation_steps,
+    )
+
+
+def stack_policy(
+    *,
+    name: str,
+    description: str,
+    severity: Severity,
+    framework: PolicyComplianceFramework,
+    remediation_steps: str,
+    enforcement: EnforcementLevel,
+    inspects: Kinds,
+    check: StackCheck,
+    config: Mapping[str, dict[str, Any]] | None = None,
+) -> StackValidationPolicy:
+    schema = _schema(config)
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        stack = Stack(tuple(_resource_from_stack(r) for r in args.resources))
+        if not stack.of(inspects):
+            args.not_applicable(f"the stack has no {inspects.label}")
+        config = _with_defaults(schema, args.get_config())
+        for resource, message in _guarded(check, stack, config):
+            report(message, resource.urn if resource else None)
+
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement,
+        config_schema=schema,
+        severity=severity,
+        framework=framework,
+        remediation_steps=remediation_steps,
+    )
+
+
+def _schema(config: Mapping[str, dict[str, Any]] | None) -> PolicyConfigSchema | None:
+    return PolicyConfigSchema(properties=dict(config)) if config else None
+
+
+def _with_defaults(schema: PolicyConfigSchema | None, given: Config) -> dict[str, Any]:
+    defaults = {
+        key: copy.deepcopy(spec["default"])
+        for key, spec in (schema.properties if schema else {}).items()
+        if "default" in spec
+    }
+    return defaults | dict(given or {})
+
+
+@overload
+def _guarded(check: ResourceCheck, subject: Resource, config: Config) -> Iterator[str]: ...
+@overload
+def _guarded(
+    check: StackCheck, subject: Stack, config: Config
+) -> Iterator[tuple[Resource | None, str]]: ...
+def _guarded(check: Any, subject: Any, config: Config) -> Iterator[Any]:
+    """The check's findings; a shape it cannot read becomes one more finding, never a crash."""
+    try:
+        yield from check(subject, config)
+    except _SHAPE_ERRORS as error:
+        message = f"cannot evaluate this, a property has an unexpected shape: {error!r}"
+        yield message if isinstance(subject, Resource) else (None, message)
+
+
+def _resource_from_args(args: ResourceValidationArgs) -> Resource:
+    return Resource(
+        type=args.resource_type,
+        urn=args.urn,
+        name=args.name,
+        props=plain_props(args.props),
+        protect=bool(args.opts.protect),
+        provider=plain_props(args.provider.props) if args.provider else None,
+    )
+
+
+def _resource_from_stack(resource: Any) -> Resource:
+    return Resource(
+        type=resource.resource_type,
+        urn=resource.urn,
+        name=resource.name,
+        props=plain_props(resource.props),
+        protect=bool(resource.opts.protect),
+        provider=plain_props(resource.provider.props) if resource.provider else None,
+        dependencies=tuple(d.urn for d in resource.dependencies),
+        property_dependencies={
+            key: tuple(d.urn for d in deps) for key, deps in resource.property_dependencies.items()
+        },
+    )

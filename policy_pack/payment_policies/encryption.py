@@ -1,0 +1,217 @@
+"""Encryption at rest with customer-managed KMS keys, and the keys' rotation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from payment_policies.declare import Config, Resource, Stack, pci, resource_policy, stack_policy
+from payment_policies.kinds import (
+    BACKUP_VAULTS,
+    BUCKET_ENCRYPTION,
+    BUCKETS,
+    FUNCTIONS,
+    KMS_KEYS,
+    LOG_GROUPS,
+    TABLES,
+    TOPICS,
+)
+from payment_policies.props import block, blocks, dig, is_set, is_true, is_unknown
+
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+
+
+def cmk_problem(key: Any, what: str) -> str | None:
+    """Why `key` is not a customer-managed key for `what`, or None when it is (or will be)."""
+    if not is_set(key):
+        return f"{what} names no customer-managed KMS key (seen: {key!r})"
+    if isinstance(key, str) and not is_unknown(key) and "alias/aws/" in key:
+        return f"{what} uses the AWS-managed key {key!r}, not a customer-managed key"
+    return None
+
+
+def _key_rotation(key: Resource, _: Config) -> Iterator[str]:
+    rotation = key.props.get("enableKeyRotation")
+    if not is_unknown(rotation) and not is_true(rotation):
+        yield f"KMS key does not have key rotation enabled (enableKeyRotation: {rotation!r})"
+
+
+kms_key_rotation = resource_policy(
+    name="kms-key-rotation-enabled",
+    description="KMS keys rotate their key material every year.",
+    severity=Severity.HIGH,
+    framework=pci("3.7.4"),
+    remediation_steps="Set enable_key_rotation=True on the aws.kms.Key.",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=KMS_KEYS,
+    check=_key_rotation,
+)
+
+
+def sse_rule_problems(rule: dict[str, Any], where: str) -> Iterator[str]:
+    default = block(rule.get("applyServerSideEncryptionByDefault"))
+    algorithm = default.get("sseAlgorithm")
+    if not is_unknown(algorithm) and algorithm not in KMS_ALGORITHMS:
+        yield f"{where} default encryption is not aws:kms (sseAlgorithm: {algorithm!r})"
+    elif problem := cmk_problem(default.get("kmsMasterKeyId"), f"{where} default encryption"):
+        yield problem
+    bucket_key = rule.get("bucketKeyEnabled")
+    if not is_unknown(bucket_key) and not is_true(bucket_key):
+        yield f"{where} does not enable the S3 bucket key (bucketKeyEnabled: {bucket_key!r})"
+
+
+def _encryption_configuration(configuration: Resource, _: Config) -> Iterator[str]:
+    rules = blocks(configuration.props.get("rules") or configuration.props.get("rule"))
+    if not rules:
+        yield "encryption configuration has no rule (rules: none)"
+    for index, rule in enumerate(rules):
+        yield from sse_rule_problems(rule, f"rules[{index}]:")
+
+
+s3_encryption_kms_cmk = resource_policy(
+    name="s3-encryption-kms-cmk",
+    description="S3 default encryption is aws:kms with a customer-managed key and the bucket key.",
+    severity=Severity.HIGH,
+    framework=pci("3.5.1"),
+    remediation_steps=(
+        "In aws.s3.BucketServerSideEncryptionConfiguration set sse_algorithm='aws:kms', "
+        "kms_master_key_id=<the stack's CMK ARN> and bucket_key_enabled=True."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=BUCKET_ENCRYPTION,
+    check=_encryption_configuration,
+)
+
+
+def _buckets_encrypted(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]:
+    for bucket in stack.of(BUCKETS):
+        inline = block(bucket.props.get("serverSideEncryptionConfiguration"))
+        if inline:
+            for problem in sse_rule_problems(block(inline.get("rule")), "inline rule:"):
+                yield bucket, problem
+            continue
+        if not stack.linked(bucket, BUCKET_ENCRYPTION, "bucket", ("bucket", "id")):
+            yield bucket, "bucket has no server-side encryption configuration resource or block"
+
+
+s3_bucket_encrypted = stack_policy(
+    name="s3-bucket-encrypted",
+    description="Every S3 bucket has a default-encryption configuration.",
+    severity=Severity.HIGH,
+    framework=pci("3.5.1"),
+    remediation_steps=(
+        "Add an aws.s3.BucketServerSideEncryptionConfiguration whose bucket is the bucket's id "
+        "(aws:kms, the stack's CMK, bucket key on)."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    inspects=BUCKETS,
+    check=_buckets_encrypted,
+)
+
+
+def _table_encrypted(table: Resource, _: Config) -> Iterator[str]:
+    encryption = block(table.props.get("serverSideEncryption"))
+    enabled = encryption.get("enabled")
+    if not is_unknown(enabled) and not is_true(enabled):
+        yield f"table is not encrypted with a KMS key (serverSideEncryption: {encryption or None})"
+    elif problem := cmk_problem(encryption.get("kmsKeyArn"), "table encryption"):
+        yield problem
+
+
+dynamodb_table_encrypted = resource_policy(
+    name="dynamodb-table-encrypted-with-cmk",
+    description="DynamoDB tables are encrypted with a customer-managed KMS key.",
+    severity=Severity.HIGH,
+    framework=pci("3.5.1"),
+    remediation_steps="Set server_side_encryption={'enabled': True, 'kms_key_arn': <CMK ARN>}.",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=TABLES,
+    check=_table_encrypted,
+)
+
+
+def _function_environment_encrypted(function: Resource, _: Config) -> Iterator[str]:
+    variables = dig(function.props, "environment.variables")
+    if not is_set(variables):
+        return
+    if not is_set(function.props.get("kmsKeyArn")):
+        yield "function has environment variables but no kmsKeyArn to encrypt them (kmsKeyArn: -)"
+
+
+lambda_environment_encrypted = resource_policy(
+    name="lambda-environment-encrypted",
+    description="Lambda environment variables are encrypted with a customer-managed KMS key.",
+    severity=Severity.MEDIUM,
+    framework=pci("3.5.1"),
+    remediation_steps="Set kms_key_arn=<CMK ARN> on every aws.lambda_.Function with environment.",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=FUNCTIONS,
+    check=_function_environment_encrypted,
+)
+
+
+def _log_group_encrypted(log_group: Resource, _: Config) -> Iterator[str]:
+    if problem := cmk_problem(log_group.props.get("kmsKeyId"), "log group"):
+        yield problem
+
+
+log_group_encrypted = resource_policy(
+    name="cloudwatch-log-group-encrypted",
+    description="CloudWatch log groups are encrypted with a customer-managed KMS key.",
+    severity=Severity.MEDIUM,
+    framework=pci("10.3.2"),
+    remediation_steps=(
+        "Set kms_key_id=<CMK ARN> on the aws.cloudwatch.LogGroup; the key policy must allow the "
+        "logs.<region>.amazonaws.com principal."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=LOG_GROUPS,
+    check=_log_group_encrypted,
+)
+
+
+def _vault_encrypted(vault: Resource, _: Config) -> Iterator[str]:
+    if problem := cmk_problem(vault.props.get("kmsKeyArn"), "backup vault"):
+        yield problem
+
+
+backup_vault_encrypted = resource_policy(
+    name="backup-vault-encrypted-with-cmk",
+    description="Backup vaults encrypt recovery points with a customer-managed KMS key.",
+    severity=Severity.HIGH,
+    framework=pci("3.5.1"),
+    remediation_steps="Set kms_key_arn=<CMK ARN> on the aws.backup.Vault.",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=BACKUP_VAULTS,
+    check=_vault_encrypted,
+)
+
+
+def _topic_encrypted(topic: Resource, _: Config) -> Iterator[str]:
+    if problem := cmk_problem(topic.props.get("kmsMasterKeyId"), "SNS topic"):
+        yield problem
+
+
+sns_topic_encrypted = resource_policy(
+    name="sns-topic-encrypted",
+    description="SNS topics are encrypted with a customer-managed KMS key.",
+    severity=Severity.MEDIUM,
+    framework=pci("3.5.1"),
+    remediation_steps="Set kms_master_key_id=<CMK ARN> on the aws.sns.Topic.",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=TOPICS,
+    check=_topic_encrypted,
+)
+
+POLICIES = [
+    kms_key_rotation,
+    s3_encryption_kms_cmk,
+    s3_bucket_encrypted,
+    dynamodb_table_encrypted,
+    lambda_environment_encrypted,
+    log_group_encrypted,
+    backup_vault_encrypted,
+    sns_topic_encrypted,
+]

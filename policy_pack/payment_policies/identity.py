@@ -1,0 +1,81 @@
+"""IAM: least privilege on data, read from the policy documents a resource carries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from payment_policies.declare import Config, Resource, pci, resource_policy
+from payment_policies.kinds import IAM_DOCUMENTS, ROLES
+from payment_policies.props import block, blocks, is_unknown, json_object, known
+
+
+def documents(resource: Resource) -> list[tuple[str, Any]]:
+    """(where, document) for each policy document the resource carries, as given."""
+    if resource.type not in ROLES:
+        return [("policy", resource.props.get("policy"))]
+    inline = resource.props.get("inlinePolicies")
+    if is_unknown(inline):
+        return [("inlinePolicies", inline)]
+    return [
+        (f"inlinePolicies[{index}]", item if is_unknown(item) else block(item).get("policy"))
+        for index, item in enumerate(as_list(inline) if inline is not None else [])
+    ]
+
+
+def statements(document: Any, where: str) -> list[dict[str, Any]]:
+    """The statements of a document; a document unknown during preview cannot be judged."""
+    decoded = json_object(known(document, where))
+    if not isinstance(decoded, dict):
+        return []
+    return blocks(decoded.get("Statement"))
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _data_actions(statement: dict[str, Any], services: list[str]) -> list[str]:
+    return [
+        action
+        for action in as_list(statement.get("Action"))
+        if isinstance(action, str)
+        and (action == "*" or action.split(":", 1)[0].lower() in services)
+    ]
+
+
+def _no_wildcard_data_access(resource: Resource, config: Config) -> Iterator[str]:
+    services = [service.lower() for service in config["dataServices"]]
+    for where, document in documents(resource):
+        for statement in statements(document, where):
+            if statement.get("Effect") != "Allow" or "*" not in as_list(statement.get("Resource")):
+                continue
+            if actions := _data_actions(statement, services):
+                yield f'{where} allows data actions {actions} on Resource "*"'
+
+
+iam_no_wildcard_data_actions = resource_policy(
+    name="iam-no-wildcard-data-actions",
+    description='IAM policies grant data actions only on named resources, never on Resource "*".',
+    severity=Severity.MEDIUM,
+    framework=pci("7.2.2"),
+    remediation_steps=(
+        "Scope each Allow statement with data actions to the stack's ARNs (table.arn, "
+        "bucket.arn + '/*', key.arn) built with aws.iam.get_policy_document."
+    ),
+    enforcement=EnforcementLevel.ADVISORY,
+    applies_to=IAM_DOCUMENTS,
+    check=_no_wildcard_data_access,
+    config={
+        "dataServices": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "default": ["dynamodb", "kms", "s3", "secretsmanager", "sns", "sqs", "ssm"],
+            "description": "Services whose actions read or write data.",
+        }
+    },
+)
+
+POLICIES = [iam_no_wildcard_data_actions]

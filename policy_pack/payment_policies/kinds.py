@@ -1,0 +1,78 @@
+"""The resource kinds policies inspect, each under every type token pulumi-aws has given it.
+
+Tokens are written once here in their current (v7) form; `aws_types` maps older (v6) tokens such as
+`aws:s3/bucketV2:BucketV2` onto them using the aliases pulumi-aws declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from payment_policies.aws_types import aws_types
+
+
+@dataclass(frozen=True)
+class Kinds:
+    """Which resources a policy inspects, and how to say so in a "not applicable" reason."""
+
+    label: str
+    test: Callable[[str], bool]
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and self.test(token)
+
+
+def of_type(label: str, *tokens: str) -> Kinds:
+    def test(token: str) -> bool:
+        same = aws_types().same
+        return same(token) in {same(t) for t in tokens}
+
+    return Kinds(label, test)
+
+
+def any_of(label: str, *kinds: Kinds) -> Kinds:
+    return Kinds(label, lambda token: any(token in kind for kind in kinds))
+
+
+AWS_RESOURCES = Kinds("an AWS resource", lambda token: token.startswith("aws:"))
+TAGGABLE = Kinds("a taggable AWS resource", lambda token: aws_types().is_taggable(token))
+
+KMS_KEYS = of_type("a KMS key", "aws:kms/key:Key")
+BUCKETS = of_type("an S3 bucket", "aws:s3/bucket:Bucket")
+BUCKET_ENCRYPTION = of_type(
+    "an S3 bucket encryption configuration",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+)
+PUBLIC_ACCESS_BLOCKS = of_type(
+    "an S3 public access block", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+)
+BUCKET_VERSIONING = of_type("an S3 bucket versioning", "aws:s3/bucketVersioning:BucketVersioning")
+TABLES = of_type("a DynamoDB table", "aws:dynamodb/table:Table")
+FUNCTIONS = of_type("a Lambda function", "aws:lambda/function:Function")
+LOG_GROUPS = of_type("a CloudWatch log group", "aws:cloudwatch/logGroup:LogGroup")
+TOPICS = of_type("an SNS topic", "aws:sns/topic:Topic")
+BACKUP_VAULTS = of_type("a backup vault", "aws:backup/vault:Vault")
+BACKUP_PLANS = of_type("a backup plan", "aws:backup/plan:Plan")
+BACKUP_SELECTIONS = of_type("a backup selection", "aws:backup/selection:Selection")
+REST_APIS = of_type("an API Gateway REST API", "aws:apigateway/restApi:RestApi")
+API_RESOURCES = of_type("an API Gateway resource", "aws:apigateway/resource:Resource")
+API_METHODS = of_type("an API Gateway method", "aws:apigateway/method:Method")
+STAGES = of_type("an API Gateway REST stage", "aws:apigateway/stage:Stage")
+METHOD_SETTINGS = of_type(
+    "API Gateway method settings", "aws:apigateway/methodSettings:MethodSettings"
+)
+WAF_ASSOCIATIONS = of_type(
+    "a WAF web ACL association", "aws:wafv2/webAclAssociation:WebAclAssociation"
+)
+ROLES = of_type("an IAM role", "aws:iam/role:Role")
+ROLE_POLICIES = of_type("an IAM role policy", "aws:iam/rolePolicy:RolePolicy")
+IAM_POLICIES = of_type("an IAM policy", "aws:iam/policy:Policy")
+IAM_DOCUMENTS = any_of("an IAM role, role policy or policy", ROLES, ROLE_POLICIES, IAM_POLICIES)
+STATEFUL = any_of(
+    "a stateful resource (KMS key, table, bucket, backup vault)",
+    KMS_KEYS,
+    TABLES,
+    BUCKETS,
+    BACKUP_VAULTS,
+)

@@ -1,0 +1,46 @@
+"""Audit log history: log groups keep their events long enough."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from payment_policies.declare import Config, Resource, pci, resource_policy
+from payment_policies.kinds import LOG_GROUPS
+from payment_policies.props import is_unknown, number
+
+
+def _retention(log_group: Resource, config: Config) -> Iterator[str]:
+    value = log_group.props.get("retentionInDays")
+    if is_unknown(value) or value in (None, 0):
+        return  # no retention set means events never expire
+    days = number(value)
+    minimum = config["minimumRetentionDays"]
+    if days is None or days < minimum:
+        yield f"log group keeps events {value!r} days, fewer than the required {minimum}"
+
+
+log_retention = resource_policy(
+    name="cloudwatch-log-retention",
+    description="CloudWatch log groups keep events at least the configured number of days.",
+    severity=Severity.MEDIUM,
+    framework=pci("10.5.1"),
+    remediation_steps=(
+        "Set retention_in_days on the aws.cloudwatch.LogGroup to an allowed value at or above "
+        "the minimum (365 for PCI DSS 10.5.1)."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=LOG_GROUPS,
+    check=_retention,
+    config={
+        "minimumRetentionDays": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 365,
+            "description": "Fewest days a log group may keep events (PCI DSS: twelve months).",
+        }
+    },
+)
+
+POLICIES = [log_retention]

@@ -1,0 +1,152 @@
+"""Unknown-safe reads of resource properties.
+
+The policy SDK hands policies proxies that raise `UnknownValueError` when a value unknown during
+preview is read. `plain` turns them into ordinary dicts and lists that keep the unknown markers, so
+a check can ask whether a value is *set* (`is_set`) without reading it, and only a check that
+needs the value itself calls `known`, which raises the SDK's error: the engine then reports the
+policy as unable to run during preview instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+from pulumi_policy.secret import Secret
+
+UNKNOWNS = frozenset(
+    {
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+        UNKNOWN_STRING_VALUE,
+    }
+)
+
+Props = dict[str, Any]
+
+
+def is_unknown(value: object) -> bool:
+    return isinstance(value, str) and value in UNKNOWNS
+
+
+def plain(value: Any) -> Any:
+    """A plain copy of `value`: SDK proxies and secrets unwrapped, unknown markers kept."""
+    if isinstance(value, Secret):
+        return plain(value.value)
+    if isinstance(value, Mapping):
+        # The SDK's proxies hand out their raw target under this key without checking it.
+        target = value["__target"] if _is_sdk_proxy(value) else value
+        return {str(key): plain(item) for key, item in target.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        target = value["__target"] if _is_sdk_proxy(value) else value  # type: ignore[call-overload]
+        return [plain(item) for item in target]
+    return value
+
+
+def _is_sdk_proxy(value: object) -> bool:
+    return type(value).__module__.startswith("pulumi_policy.")
+
+
+def shallow_copy(props: Mapping[str, Any]) -> Props:
+    """A shallow copy of a property map that keeps secrets marked, for a remediation to return."""
+    return dict(props["__target"]) if _is_sdk_proxy(props) else dict(props)
+
+
+def plain_props(value: Any) -> Props:
+    props = plain(value)
+    return props if isinstance(props, dict) else {}
+
+
+def is_set(value: Any) -> bool:
+    """Whether a value is given: an unknown counts as given, empty strings and blocks do not."""
+    return value not in (None, "", [], {})
+
+
+def known(value: Any, path: str) -> Any:
+    """The value itself; an unknown raises so the engine reports "can't run during preview"."""
+    if is_unknown(value):
+        raise UnknownValueError(value, path.split("."))
+    return value
+
+
+def block(value: Any) -> dict[str, Any]:
+    """A nested block as an object: Terraform-style one-element lists are unwrapped."""
+    if isinstance(value, list):
+        value = value[0] if len(value) == 1 else None
+    return value if isinstance(value, dict) else {}
+
+
+def blocks(value: Any) -> list[dict[str, Any]]:
+    """A repeated nested block as a list of objects, whatever shape it arrived in."""
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+def dig(props: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path through nested blocks, or None where any step is absent."""
+    value: Any = props
+    for step in path.split("."):
+        value = block(value).get(step)
+        if value is None:
+            return None
+    return value
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def number(value: Any) -> float | None:
+    """A number from a number or numeric string (provider config arrives as strings)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def json_object(value: Any) -> Any:
+    """An object that may arrive JSON-encoded (IAM documents, provider config)."""
+    if isinstance(value, str) and not is_unknown(value):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def string_map(value: Any) -> dict[str, Any]:
+    """A map of strings (tags) from an object, a JSON string, or nothing."""
+    decoded = json_object(value)
+    return {str(k): v for k, v in decoded.items()} if isinstance(decoded, dict) else {}
+
+
+def walk_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk_strings(item)

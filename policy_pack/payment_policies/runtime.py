@@ -1,0 +1,71 @@
+"""Lambda runtimes still receive security patches."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from payment_policies.declare import Config, NotApplicable, Resource, pci, resource_policy
+from payment_policies.kinds import FUNCTIONS
+from payment_policies.props import is_set, is_unknown
+
+# AWS Lambda runtime deprecation dates (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
+DEPRECATION_DATES = {
+    "dotnet6": "2024-12-20",
+    "dotnet7": "2024-05-14",
+    "go1.x": "2024-01-08",
+    "java8": "2024-01-08",
+    "nodejs12.x": "2023-03-31",
+    "nodejs14.x": "2023-12-04",
+    "nodejs16.x": "2024-06-12",
+    "nodejs18.x": "2025-09-01",
+    "nodejs20.x": "2026-04-30",
+    "provided": "2024-01-08",
+    "python2.7": "2021-07-15",
+    "python3.6": "2022-07-18",
+    "python3.7": "2023-12-04",
+    "python3.8": "2024-10-14",
+    "python3.9": "2025-12-15",
+    "python3.10": "2026-06-30",
+    "ruby2.7": "2023-12-07",
+    "ruby3.2": "2026-03-31",
+}
+
+
+def _runtime_supported(function: Resource, config: Config) -> Iterator[str]:
+    runtime = function.props.get("runtime")
+    if function.props.get("packageType") == "Image" and not is_set(runtime):
+        raise NotApplicable("container image functions bring their own runtime")
+    if is_unknown(runtime):
+        return
+    if not is_set(runtime):
+        yield "function names no runtime"
+        return
+    deprecated_on = config["deprecationDates"].get(runtime)
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    if deprecated_on is not None and deprecated_on <= today:
+        yield f"runtime {runtime!r} has been deprecated since {deprecated_on}"
+
+
+lambda_runtime_supported = resource_policy(
+    name="lambda-runtime-supported",
+    description="Lambda functions run on a runtime that has not reached its deprecation date.",
+    severity=Severity.HIGH,
+    framework=pci("6.3.3"),
+    remediation_steps="Move the function to a supported runtime (python3.12 or later).",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=FUNCTIONS,
+    check=_runtime_supported,
+    config={
+        "deprecationDates": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "format": "date"},
+            "default": DEPRECATION_DATES,
+            "description": "Runtime identifier to the date AWS deprecates it (YYYY-MM-DD).",
+        }
+    },
+)
+
+POLICIES = [lambda_runtime_supported]
