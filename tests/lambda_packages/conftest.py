@@ -1,6 +1,5 @@
 """Fixtures: moto's tables, receipts bucket and KMS key (in process), the functions, their logs."""
 
-import logging
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -15,6 +14,7 @@ from payments_harness import (
     TRANSACTIONS_TABLE,
     Aws,
     CapturedLogs,
+    captured_logs,
     function_environment,
     load_function,
 )
@@ -71,14 +71,6 @@ def validator() -> ModuleType:
 
 
 @pytest.fixture
-def function_logs(caplog: pytest.LogCaptureFixture) -> Iterator[CapturedLogs]:
-    """The Powertools logger's JSON lines, plus anything propagated to the root at INFO."""
-    caplog.set_level(logging.INFO)
-    captured = CapturedLogs()
-    service_logger = logging.getLogger("payments")
-    handler = logging.StreamHandler(captured.stream)
-    handler.setFormatter(service_logger.handlers[0].formatter)
-    service_logger.addHandler(handler)
-    yield captured
-    service_logger.removeHandler(handler)
-    captured.stream.write(caplog.text)
+def function_logs() -> Iterator[CapturedLogs]:
+    with captured_logs() as captured:
+        yield captured

@@ -7,14 +7,17 @@ function's `app.py` is loaded from its folder under a module name of its own.
 import importlib.util
 import io
 import json
+import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from lambda_packages.packaging import PACKAGES_ROOT, SHARED_SOURCE_ROOT
 
@@ -103,7 +106,7 @@ def load_function(package: str, environment: Mapping[str, str]) -> ModuleType:
 
 
 class CapturedLogs:
-    """What a function's Powertools logger wrote, one JSON document a line."""
+    """What the functions logged: Powertools' JSON lines, then anything that reached the root."""
 
     def __init__(self) -> None:
         self.stream = io.StringIO()
@@ -113,7 +116,29 @@ class CapturedLogs:
         return self.stream.getvalue()
 
     def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.text.splitlines()]
+        """The Powertools JSON lines (other loggers' lines are plain text)."""
+        return [json.loads(line) for line in self.text.splitlines() if line.startswith("{")]
+
+
+@contextmanager
+def captured_logs() -> Iterator[CapturedLogs]:
+    """Capture the functions' logger (service `payments`) at DEBUG and the root logger at INFO."""
+    captured = CapturedLogs()
+    service_logger = logging.getLogger("payments")
+    root = logging.getLogger()
+    service_handler = logging.StreamHandler(captured.stream)
+    service_handler.setFormatter(service_logger.handlers[0].formatter)
+    root_handler = logging.StreamHandler(captured.stream)
+    root_level = root.level
+    service_logger.addHandler(service_handler)
+    root.addHandler(root_handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield captured
+    finally:
+        service_logger.removeHandler(service_handler)
+        root.removeHandler(root_handler)
+        root.setLevel(root_level)
 
 
 def payment_body(**changes: object) -> dict[str, object]:
@@ -158,3 +183,32 @@ def invoke(function: ModuleType, event: object, **context: Any) -> dict[str, Any
 def response_body(response: Mapping[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(response["body"])
     return body
+
+
+def luhn_check_digit(payload: str) -> str:
+    total = 0
+    for position, character in enumerate(reversed(payload)):
+        digit = int(character) * (2 if position % 2 == 0 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return str(-total % 10)
+
+
+@st.composite
+def card_numbers(draw: st.DrawFn) -> str:
+    """A Luhn-valid 12-19 digit number, grouped with spaces or dashes or not at all."""
+    length = draw(st.integers(min_value=12, max_value=19))
+    payload = draw(st.text(alphabet="0123456789", min_size=length - 1, max_size=length - 1))
+    digits = payload + luhn_check_digit(payload)
+    separators = draw(
+        st.lists(st.sampled_from(["", "", " ", "-"]), min_size=length - 1, max_size=length - 1)
+    )
+    return "".join(
+        digit + separator for digit, separator in zip(digits, [*separators, ""], strict=True)
+    )
+
+
+def pan_digits(card_number: str) -> str:
+    return "".join(character for character in card_number if character.isdigit())
+
+
+SURROUNDING_TEXT = st.text(alphabet="abcXYZ:_/ ", max_size=6)
