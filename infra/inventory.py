@@ -1,0 +1,373 @@
+"""The dev inventory (`config/dev-config.json`): the buckets, tables and functions to migrate.
+
+Loaded and validated into frozen dataclasses before any resource is registered: the shape by
+`inventory.schema.json`, then the rules a schema cannot say (duplicates, AWS naming rules on the
+physical names, key attributes, runtimes, code packages, the resources the stack wires by name).
+Every problem raises one `ConfigError` naming the file, the JSON path and the rule.
+"""
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+import pulumi
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.exceptions import best_match
+
+from infra.config import PROJECT_ROOT, Settings
+from infra.errors import ConfigError
+from infra.naming import ACCOUNT_ID_LENGTH
+
+LAMBDA_PACKAGES = PROJECT_ROOT / "lambda_packages"
+SUPPORTED_RUNTIMES = ("python3.12", "python3.13")
+# The resources the stack wires together, found by their inventory names.
+CODE_BUCKET = "lambda-code"
+RECEIPTS_BUCKET = "payment-receipts"
+TRANSACTIONS_TABLE = "transactions"
+CUSTOMERS_TABLE = "customers"
+API_FUNCTION = "payment-processor"
+# Environment variables the stack sets on every function; an inventory may not override them.
+STACK_ENVIRONMENT = (
+    "TRANSACTIONS_TABLE",
+    "CUSTOMERS_TABLE",
+    "RECEIPTS_BUCKET",
+    "RECEIPTS_KMS_KEY_ID",
+    "ENVIRONMENT",
+    "MAX_AMOUNT",
+    "ALLOWED_CURRENCIES",
+    "POWERTOOLS_SERVICE_NAME",
+)
+
+_SCHEMA = json.loads(Path(__file__).with_name("inventory.schema.json").read_text(encoding="utf-8"))
+_VALIDATOR = Draft202012Validator(_SCHEMA)
+
+# The seed's inventory, used when the file is missing (with a warning).
+DEFAULT_INVENTORY: Mapping[str, Any] = MappingProxyType(
+    {
+        "s3Buckets": [
+            {"name": "payment-documents"},
+            {"name": RECEIPTS_BUCKET},
+            {"name": CODE_BUCKET},
+        ],
+        "dynamoTables": [
+            {
+                "name": TRANSACTIONS_TABLE,
+                "hashKey": "transactionId",
+                "attributes": [{"name": "transactionId", "type": "S"}],
+            },
+            {
+                "name": CUSTOMERS_TABLE,
+                "hashKey": "customerId",
+                "attributes": [{"name": "customerId", "type": "S"}],
+            },
+        ],
+        "lambdaFunctions": [
+            {"name": API_FUNCTION, "handler": "app.handler", "runtime": "python3.12"},
+            {"name": "payment-validator", "handler": "app.handler", "runtime": "python3.12"},
+        ],
+    }
+)
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    hash_key: str
+    range_key: str | None
+    attributes: tuple[Attribute, ...]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str
+    runtime: str
+    package: str
+    environment: Mapping[str, str]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Inventory:
+    source: str
+    buckets: tuple[BucketSpec, ...]
+    tables: tuple[TableSpec, ...]
+    functions: tuple[FunctionSpec, ...]
+
+    @property
+    def resource_counts(self) -> dict[str, int]:
+        return {
+            "s3Buckets": len(self.buckets),
+            "dynamoTables": len(self.tables),
+            "lambdaFunctions": len(self.functions),
+        }
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """`$.dynamoTables[1].hashKey` for `["dynamoTables", 1, "hashKey"]`."""
+    path = "$"
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            path += f".{part}"
+        else:
+            path += f"[{json.dumps(part)}]"
+    return path
+
+
+def display_path(path: Path) -> str:
+    """A file as the user would name it: relative to the project when inside it."""
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def load_inventory(settings: Settings, warn: Callable[[str], None] = pulumi.log.warn) -> Inventory:
+    """Read and validate the inventory; a missing file gives the seed's inventory and a warning."""
+    path = settings.inventory_file
+    source = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        warn(f"{source} not found: using the built-in default inventory (the seed's resources)")
+        return parse_inventory(DEFAULT_INVENTORY, "built-in default inventory", settings)
+    except (OSError, UnicodeDecodeError) as bad:
+        raise ConfigError(source, "$", f"cannot be read as UTF-8 text ({bad})") from None
+    try:
+        document = json.loads(text, object_pairs_hook=_object_without_duplicate_keys)
+    except json.JSONDecodeError as bad:
+        raise ConfigError(
+            source, "$", f"not valid JSON: {bad.msg} at line {bad.lineno}, column {bad.colno}"
+        ) from None
+    except _DuplicateKeyError as bad:
+        raise ConfigError(source, "$", f"duplicate key {bad.key!r} in a JSON object") from None
+    return parse_inventory(document, source, settings)
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKeyError(key)
+        document[key] = value
+    return document
+
+
+def parse_inventory(document: object, source: str, settings: Settings) -> Inventory:
+    """Validate a decoded inventory document; `source` names it in errors."""
+
+    def fail(parts: Sequence[str | int], rule: str) -> NoReturn:
+        raise ConfigError(source, json_path(parts), rule)
+
+    error = best_match(_VALIDATOR.iter_errors(document))
+    if error is not None:
+        fail(*_describe(error))
+    assert isinstance(document, Mapping)  # the schema says so
+
+    for section in ("s3Buckets", "dynamoTables", "lambdaFunctions"):
+        first_use: dict[str, int] = {}
+        for index, item in enumerate(document[section]):
+            if item["name"] in first_use:
+                where = json_path([section, first_use[item["name"]], "name"])
+                fail([section, index, "name"], f"duplicate name {item['name']!r}, first at {where}")
+            first_use[item["name"]] = index
+
+    buckets = tuple(
+        _bucket(item, ["s3Buckets", i], settings, fail)
+        for i, item in enumerate(document["s3Buckets"])
+    )
+    tables = tuple(
+        _table(item, ["dynamoTables", i], settings, fail)
+        for i, item in enumerate(document["dynamoTables"])
+    )
+    functions = tuple(
+        _function(item, ["lambdaFunctions", i], settings, fail)
+        for i, item in enumerate(document["lambdaFunctions"])
+    )
+    for section, names, wired, why in (
+        ("s3Buckets", buckets, CODE_BUCKET, "the functions' code is uploaded to it"),
+        ("s3Buckets", buckets, RECEIPTS_BUCKET, "the payment processor writes receipts to it"),
+        (
+            "dynamoTables",
+            tables,
+            TRANSACTIONS_TABLE,
+            "the payment processor records payments in it",
+        ),
+        ("dynamoTables", tables, CUSTOMERS_TABLE, "the payment processor looks customers up in it"),
+        ("lambdaFunctions", functions, API_FUNCTION, "it serves POST /payment"),
+    ):
+        if wired not in {spec.name for spec in names}:
+            fail([section], f"no entry named {wired!r}: the stack needs it ({why})")
+    return Inventory(source, buckets, tables, functions)
+
+
+Fail = Callable[[Sequence[str | int], str], NoReturn]
+
+
+def _describe(error: ValidationError) -> tuple[list[str | int], str]:
+    path: list[str | int] = list(error.absolute_path)
+    instance: Any = error.instance
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    expected: Any = error.validator_value
+    if error.validator == "required":
+        missing = next(key for key in expected if key not in instance)
+        return [*path, missing], "required key is missing"
+    if error.validator == "additionalProperties" and "properties" in schema:
+        allowed = list(schema["properties"])
+        unknown = sorted(key for key in instance if key not in allowed)[0]
+        return [*path, unknown], f"unknown key; allowed keys: {', '.join(allowed)}"
+    if error.validator == "type":
+        return path, f"must be of JSON type {expected}, got {_json_type(instance)}"
+    return path, str(schema.get("description") or error.message)
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
+def _tags(item: Mapping[str, Any]) -> Mapping[str, str]:
+    return MappingProxyType(dict(item.get("tags", {})))
+
+
+@dataclass(frozen=True)
+class _NameRule:
+    kind: str
+    regex: str
+    charset: str
+    low: int
+    high: int
+
+    def problem(self, name: str, physical: str) -> str | None:
+        if not self.low <= len(physical) <= self.high:
+            return (
+                f"{self.kind} names are {self.low} to {self.high} characters;"
+                f" the physical name {physical!r} has {len(physical)}"
+            )
+        if not re.fullmatch(self.regex, physical):
+            return f"{self.kind} names may only use {self.charset}; got {name!r}"
+        return None
+
+
+_S3_NAME = _NameRule(
+    "S3 bucket",
+    r"[a-z0-9][a-z0-9-]*[a-z0-9]",
+    "lowercase letters, digits and hyphens, starting and ending with a letter or digit"
+    " (no dots: they break TLS for virtual-hosted requests)",
+    3,
+    63,
+)
+_TABLE_NAME = _NameRule(
+    "DynamoDB table", r"[A-Za-z0-9_.-]+", "letters, digits, underscores, hyphens and dots", 3, 255
+)
+_FUNCTION_NAME = _NameRule(
+    "Lambda function", r"[A-Za-z0-9_-]+", "letters, digits, hyphens and underscores", 1, 64
+)
+_S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")
+
+
+def _bucket(
+    item: Mapping[str, Any], at: list[str | int], settings: Settings, fail: Fail
+) -> BucketSpec:
+    name: str = item["name"]
+    prefix = settings.bucket_prefix or "0" * ACCOUNT_ID_LENGTH
+    physical = settings.names.bucket(prefix, name)
+    problem = _S3_NAME.problem(name, physical)
+    if problem is None and physical.endswith(_S3_RESERVED_SUFFIXES):
+        problem = f"S3 bucket names may not end with {', '.join(_S3_RESERVED_SUFFIXES)}"
+    if problem:
+        fail([*at, "name"], problem)
+    return BucketSpec(name, _tags(item))
+
+
+def _table(
+    item: Mapping[str, Any], at: list[str | int], settings: Settings, fail: Fail
+) -> TableSpec:
+    name: str = item["name"]
+    problem = _TABLE_NAME.problem(name, settings.names.table(name))
+    if problem:
+        fail([*at, "name"], problem)
+    attributes = tuple(Attribute(a["name"], a["type"]) for a in item["attributes"])
+    declared: dict[str, int] = {}
+    for index, attribute in enumerate(attributes):
+        if attribute.name in declared:
+            fail(
+                [*at, "attributes", index, "name"],
+                f"attribute {attribute.name!r} is declared twice",
+            )
+        declared[attribute.name] = index
+    keys = [item["hashKey"], *([item["rangeKey"]] if "rangeKey" in item else [])]
+    for key_field, key in zip(("hashKey", "rangeKey"), keys, strict=False):
+        if key not in declared:
+            fail(
+                [*at, key_field],
+                f"{key_field} {key!r} must be one of the table's attributes"
+                f" ({', '.join(declared)})",
+            )
+    if len(keys) == 2 and keys[0] == keys[1]:
+        fail([*at, "rangeKey"], "rangeKey must differ from hashKey")
+    for name_, index in declared.items():
+        if name_ not in keys:
+            fail(
+                [*at, "attributes", index, "name"],
+                f"attribute {name_!r} is not a key; DynamoDB only accepts key attributes here",
+            )
+    return TableSpec(name, keys[0], keys[1] if len(keys) == 2 else None, attributes, _tags(item))
+
+
+def _function(
+    item: Mapping[str, Any], at: list[str | int], settings: Settings, fail: Fail
+) -> FunctionSpec:
+    name: str = item["name"]
+    problem = _FUNCTION_NAME.problem(name, settings.names.function(name))
+    if problem:
+        fail([*at, "name"], problem)
+    if item["runtime"] not in SUPPORTED_RUNTIMES:
+        fail(
+            [*at, "runtime"],
+            f"runtime {item['runtime']!r} is not supported: the functions are Python from"
+            f" lambda_packages/, on {' or '.join(SUPPORTED_RUNTIMES)}",
+        )
+    package: str = item.get("package", name.replace("-", "_"))
+    module = item["handler"].rsplit(".", 1)[0].replace(".", "/") + ".py"
+    if not (LAMBDA_PACKAGES / package / module).is_file():
+        where = [*at, "package"] if "package" in item else [*at, "name"]
+        fail(where, f"no handler module lambda_packages/{package}/{module} for {item['handler']!r}")
+    environment: Mapping[str, str] = item.get("environment", {})
+    for variable in environment:
+        if variable in STACK_ENVIRONMENT or variable.startswith("AWS_"):
+            fail([*at, "environment", variable], "this variable is set by the stack or by Lambda")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", variable):
+            fail(
+                [*at, "environment", variable], "variable names are letters, digits and underscores"
+            )
+    return FunctionSpec(
+        name,
+        item["handler"],
+        item["runtime"],
+        package,
+        MappingProxyType(dict(environment)),
+        _tags(item),
+    )

@@ -1,0 +1,94 @@
+"""The customer-managed KMS key that encrypts every data store, log group, topic and vault."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.naming import Names
+
+
+@dataclass(frozen=True)
+class KeyArgs:
+    names: Names
+    region: str
+    account_id: pulumi.Output[str]
+    tags: Mapping[str, str]
+    protect: bool
+
+
+def key_policy(account_id: pulumi.Output[str], region: str) -> pulumi.Output[str]:
+    """IAM in this account administers the key; Logs in the region and alarms may use it."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountIamPoliciesGrantUse",
+                    "Effect": "Allow",
+                    "Principal": {
+                        "AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")
+                    },
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsInRegionEncryptLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+                                "arn:aws:logs:", region, ":", account_id, ":log-group:*"
+                            )
+                        }
+                    },
+                },
+                {
+                    "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                },
+            ],
+        }
+    )
+
+
+class Key(pulumi.ComponentResource):
+    """`payments:kms:Key`: a rotating symmetric key and its alias."""
+
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+
+    def __init__(
+        self, name: str, args: KeyArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("payments:kms:Key", name, None, opts)
+        self.key = aws.kms.Key(
+            name,
+            description=f"Payment stack ({args.names.suffix}): data, logs, topics and backups",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=key_policy(args.account_id, args.region),
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=args.names.key_alias,
+            target_key_id=self.key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"keyArn": self.key.arn, "alias": self.alias.name})
