@@ -34,3 +34,10 @@ def tests(session: nox.Session) -> None:
     """Every test: the program under mocks, the pack over its protocol, moto, checkov, browser."""
     install_project(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Each Lambda function's reproducible zip in build/lambda (`-- --out DIR name...`)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "lambda_packages.packaging", *session.posargs)
