@@ -1,0 +1,389 @@
+"""The audit report: every engine's findings, rolled up control by control.
+
+`build_report` is the only place the verdicts are computed; the JSON, SARIF, JUnit and HTML
+writers render the `AuditReport` it returns and decide nothing themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from compliance.audit.locate import SourceLocation, SourceLocator
+from compliance.audit.provenance import Provenance
+from compliance.audit.redaction import scrub, secret_values
+from compliance.controls import CATALOGUE, Control, by_id
+from compliance.findings import (
+    Enforcement,
+    Finding,
+    Outcome,
+    ResourceRef,
+    Severity,
+    Source,
+    redact,
+)
+from compliance.graph import ResourceGraph
+
+
+class PolicyLike(Protocol):
+    """What the report reads from a policy pack's policy (`compliance.analyzer.PolicyInfo`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def enforcement(self) -> Enforcement: ...
+    @property
+    def severity(self) -> Severity | None: ...
+    @property
+    def remediation_steps(self) -> str: ...
+    @property
+    def control_id(self) -> str: ...
+
+
+class PackLike(Protocol):
+    """What the report reads from a policy pack (`compliance.analyzer.PackInfo`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def policies(self) -> Sequence[PolicyLike]: ...
+
+
+class DisagreementLike(Protocol):
+    """Two engines' different verdicts (`compliance.disagreements.Disagreement`)."""
+
+    @property
+    def control(self) -> str: ...
+    @property
+    def resource(self) -> ResourceRef: ...
+    @property
+    def verdicts(self) -> Mapping[Source, Outcome]: ...
+    @property
+    def detail(self) -> str: ...
+
+
+class ControlStatus(StrEnum):
+    FAIL = "fail"
+    NOT_RUN = "not-run"
+    """Something in scope could not be evaluated (a policy read a value unknown in preview)."""
+    ACCEPTED_RISK = "accepted-risk"
+    PASS = "pass"
+    NOT_APPLICABLE = "not-applicable"
+    """Nothing in the stack was checked against this control."""
+
+
+# Worst first: the status of a control (or of one resource under it) is its worst finding's.
+_SEVERITY_OF_OUTCOME: tuple[tuple[Outcome, ControlStatus], ...] = (
+    (Outcome.FAIL, ControlStatus.FAIL),
+    (Outcome.NOT_RUN, ControlStatus.NOT_RUN),
+    (Outcome.ACCEPTED_RISK, ControlStatus.ACCEPTED_RISK),
+    (Outcome.PASS, ControlStatus.PASS),
+)
+CHECKED_OUTCOMES = frozenset({Outcome.PASS, Outcome.FAIL, Outcome.ACCEPTED_RISK})
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+
+
+def status_of(outcomes: Iterable[Outcome]) -> ControlStatus:
+    present = set(outcomes)
+    for outcome, status in _SEVERITY_OF_OUTCOME:
+        if outcome in present:
+            return status
+    return ControlStatus.NOT_APPLICABLE
+
+
+class FailOn(StrEnum):
+    """Which failures make the audit exit non-zero."""
+
+    MANDATORY = "mandatory"
+    ANY = "any"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One engine's rule as the report documents it (a SARIF rule, a "how to fix" entry)."""
+
+    source: Source
+    id: str
+    description: str
+    remediation: str
+    controls: tuple[str, ...]
+    severity: Severity
+    enforcement: Enforcement
+
+
+@dataclass(frozen=True)
+class ReportedFinding:
+    id: str
+    """Stable across runs: derived from engine, rule, resource and property path."""
+    finding: Finding
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class ControlResource:
+    """One resource (None: the stack as a whole) under one control, with its evidence."""
+
+    resource: ResourceRef | None
+    status: ControlStatus
+    finding_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    control: Control
+    status: ControlStatus
+    rules: tuple[str, ...]
+    """`<engine>/<rule>` of every rule mapped to the control, whether or not it found anything."""
+    resources_checked: int
+    counts: Mapping[str, int]
+    """Findings by outcome (every outcome present, zeros included)."""
+    blocking: int
+    """Failed mandatory findings."""
+    resources: tuple[ControlResource, ...]
+
+    @property
+    def findings(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class InventoryItem:
+    urn: str
+    type: str
+    name: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    control: str
+    resource: ResourceRef
+    verdicts: Mapping[str, str]
+    detail: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    provenance: Provenance
+    controls: tuple[ControlResult, ...]
+    rules: tuple[Rule, ...]
+    findings: tuple[ReportedFinding, ...]
+    inventory: tuple[InventoryItem, ...]
+    disagreements: tuple[Disagreement, ...]
+
+    @property
+    def accepted_risks(self) -> tuple[ReportedFinding, ...]:
+        return tuple(f for f in self.findings if f.finding.accepted_risk is not None)
+
+    def failed(self, fail_on: FailOn) -> tuple[ReportedFinding, ...]:
+        """The failures that make the audit fail under `fail_on`."""
+        if fail_on is FailOn.NONE:
+            return ()
+        return tuple(
+            f
+            for f in self.findings
+            if f.finding.blocks or (fail_on is FailOn.ANY and f.finding.outcome is Outcome.FAIL)
+        )
+
+    def status_counts(self) -> dict[str, int]:
+        counts = Counter(c.status for c in self.controls)
+        return {status.value: counts[status] for status in ControlStatus}
+
+    def severity_counts(self) -> dict[str, dict[str, int]]:
+        """Findings that were evaluated (not-applicable left out), by severity then outcome."""
+        table = {
+            s.value: {o.value: 0 for o in Outcome if o is not Outcome.NOT_APPLICABLE}
+            for s in SEVERITY_ORDER
+        }
+        for reported in self.findings:
+            finding = reported.finding
+            if finding.outcome is not Outcome.NOT_APPLICABLE:
+                table[finding.severity.value][finding.outcome.value] += 1
+        return table
+
+
+@dataclass(frozen=True)
+class AuditInputs:
+    graph: ResourceGraph
+    findings: Sequence[Finding]
+    """Every engine's findings; accepted risks included (duplicates are dropped)."""
+    pack: PackLike | None
+    disagreements: Sequence[DisagreementLike]
+    project_dir: Path
+
+
+def build_report(inputs: AuditInputs, provenance: Provenance) -> AuditReport:
+    """The report, every secret of the graph and the findings scrubbed from its strings."""
+    locator = SourceLocator(inputs.project_dir)
+    findings = _identify(_unique(inputs.findings), locator)
+    rules = _rules(inputs.pack, [f.finding for f in findings])
+    report = AuditReport(
+        provenance=provenance,
+        controls=_controls(findings, rules),
+        rules=rules,
+        findings=findings,
+        inventory=tuple(
+            InventoryItem(r.urn, r.type, r.name, locator.locate(r.urn))
+            for r in sorted(inputs.graph.custom_resources(), key=lambda r: r.urn)
+        ),
+        disagreements=tuple(
+            sorted(
+                (
+                    Disagreement(
+                        control=d.control,
+                        resource=d.resource,
+                        verdicts={s.value: o.value for s, o in sorted(d.verdicts.items())},
+                        detail=d.detail,
+                    )
+                    for d in inputs.disagreements
+                ),
+                key=lambda d: (d.control, d.resource.urn),
+            )
+        ),
+    )
+    return scrub(report, secret_values(inputs.graph, inputs.findings))
+
+
+def _finding_key(finding: Finding) -> tuple[str, ...]:
+    return (*finding.sort_key(), finding.outcome.value, finding.message)
+
+
+def _unique(findings: Iterable[Finding]) -> list[Finding]:
+    by_key = {_finding_key(f): f for f in findings}
+    return [by_key[key] for key in sorted(by_key)]
+
+
+def _identify(findings: Sequence[Finding], locator: SourceLocator) -> tuple[ReportedFinding, ...]:
+    seen: Counter[str] = Counter()
+    reported = []
+    for finding in findings:
+        digest = hashlib.sha256("\0".join(finding.sort_key()).encode()).hexdigest()[:16]
+        seen[digest] += 1
+        identifier = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+        location = locator.locate(finding.resource.urn if finding.resource else None)
+        clean = replace(finding, observed=redact(finding.observed, finding.property_path or ""))
+        reported.append(ReportedFinding(identifier, clean, location))
+    return tuple(reported)
+
+
+def _rules(pack: PackLike | None, findings: Sequence[Finding]) -> tuple[Rule, ...]:
+    rules: dict[tuple[Source, str], Rule] = {}
+    for policy in pack.policies if pack else ():
+        rules[(Source.CROSSGUARD, policy.name)] = Rule(
+            source=Source.CROSSGUARD,
+            id=policy.name,
+            description=policy.description,
+            remediation=policy.remediation_steps,
+            controls=(policy.control_id,),
+            severity=policy.severity or Severity.MEDIUM,
+            enforcement=policy.enforcement,
+        )
+    for finding in findings:
+        key = (finding.source, finding.rule)
+        known = rules.get(key)
+        if known is None:
+            rules[key] = Rule(
+                source=finding.source,
+                id=finding.rule,
+                description=finding.extra.get("description", finding.rule),
+                remediation=finding.remediation,
+                controls=finding.controls,
+                severity=finding.severity,
+                enforcement=finding.enforcement,
+            )
+        elif not known.remediation and finding.remediation:
+            rules[key] = replace(known, remediation=finding.remediation)
+    return tuple(rules[key] for key in sorted(rules))
+
+
+def _controls(
+    findings: Sequence[ReportedFinding], rules: Sequence[Rule]
+) -> tuple[ControlResult, ...]:
+    by_control: dict[str, list[ReportedFinding]] = defaultdict(list)
+    for reported in findings:
+        for control in reported.finding.controls:
+            by_control[control].append(reported)
+    rules_by_control: dict[str, list[str]] = defaultdict(list)
+    for rule in rules:
+        for control in rule.controls:
+            rules_by_control[control].append(f"{rule.source.value}/{rule.id}")
+    identifiers = {c.id for c in CATALOGUE} | set(by_control) | set(rules_by_control)
+    return tuple(
+        _control(_control_named(identifier), by_control[identifier], rules_by_control[identifier])
+        for identifier in sorted(identifiers, key=_control_order)
+    )
+
+
+_FRAMEWORK_ORDER = tuple(dict.fromkeys(control.framework for control in CATALOGUE))
+
+
+def _control_order(identifier: str) -> tuple[int, str, tuple[tuple[int, int, str], ...]]:
+    """The catalogue's framework order, then references in numeric order (3.5.1 before 10.2.1)."""
+    head, _, reference = identifier.partition(":")
+    framework = head.partition("@")[0]
+    rank = (
+        _FRAMEWORK_ORDER.index(framework)
+        if framework in _FRAMEWORK_ORDER
+        else len(_FRAMEWORK_ORDER)
+    )
+    return (
+        rank,
+        head,
+        tuple(
+            (0, int(part), "") if part.isdigit() else (1, 0, part) for part in reference.split(".")
+        ),
+    )
+
+
+def _control_named(identifier: str) -> Control:
+    known = by_id(identifier)
+    if known:
+        return known
+    head, _, reference = identifier.partition(":")
+    framework, _, version = head.partition("@")
+    return Control(framework, version, reference, reference)
+
+
+def _control(
+    control: Control, findings: Sequence[ReportedFinding], rules: Sequence[str]
+) -> ControlResult:
+    by_resource: dict[str, list[ReportedFinding]] = defaultdict(list)
+    for reported in findings:
+        by_resource[reported.finding.resource.urn if reported.finding.resource else ""].append(
+            reported
+        )
+    resources = tuple(
+        ControlResource(
+            resource=group[0].finding.resource,
+            status=status_of(r.finding.outcome for r in group),
+            finding_ids=tuple(r.id for r in group),
+        )
+        for _, group in sorted(by_resource.items())
+        if any(r.finding.outcome is not Outcome.NOT_APPLICABLE for r in group)
+    )
+    counts = Counter(r.finding.outcome for r in findings)
+    return ControlResult(
+        control=control,
+        status=status_of(counts),
+        rules=tuple(sorted(set(rules))),
+        resources_checked=len(
+            {
+                r.finding.resource.urn if r.finding.resource else ""
+                for r in findings
+                if r.finding.outcome in CHECKED_OUTCOMES
+            }
+        ),
+        counts={outcome.value: counts[outcome] for outcome in Outcome},
+        blocking=sum(1 for r in findings if r.finding.blocks),
+        resources=resources,
+    )

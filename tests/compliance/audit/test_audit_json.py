@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+from audit_fixtures import NOW, make_graph
+
+from compliance.audit.json_report import SCHEMA_VERSION, load_schema, render_json
+from compliance.audit.model import AuditReport
+from compliance.audit.provenance import git_state, graph_sha256
+
+
+def test_audit_json_validates_against_its_schema(report: AuditReport) -> None:
+    document = json.loads(render_json(report))
+    jsonschema.Draft202012Validator(load_schema()).validate(document)
+    assert document["schemaVersion"] == SCHEMA_VERSION
+
+
+def test_schema_rejects_a_report_missing_a_control_status(report: AuditReport) -> None:
+    document = json.loads(render_json(report))
+    del document["controls"][0]["status"]
+    with pytest.raises(jsonschema.ValidationError, match="'status' is a required property"):
+        jsonschema.Draft202012Validator(load_schema()).validate(document)
+
+
+def test_schema_documents_every_field_of_the_top_level_and_provenance() -> None:
+    schema = load_schema()
+    for section in (schema, schema["properties"]["provenance"]):
+        undocumented = [
+            name
+            for name, field in section["properties"].items()
+            if "description" not in field and name != "schemaVersion"
+        ]
+        assert undocumented == []
+
+
+def test_json_report_lists_findings_accepted_risks_and_disagreements(report: AuditReport) -> None:
+    document = json.loads(render_json(report))
+    finding = next(f for f in document["findings"] if f["outcome"] == "fail")
+    assert set(finding) >= {
+        "source",
+        "rule",
+        "controls",
+        "severity",
+        "enforcement",
+        "resource",
+        "propertyPath",
+        "observed",
+        "message",
+        "remediation",
+    }
+    [risk] = document["acceptedRisks"]
+    assert (risk["rule"], risk["owner"]) == ("CKV_AWS_119", "payments-platform")
+    assert risk["justification"].startswith("Table encrypted with the AWS owned key")
+    [disagreement] = document["disagreements"]
+    assert disagreement["verdicts"] == {"checkov": "fail", "crossguard": "not-applicable"}
+
+
+def test_provenance_digests_the_stack_config_the_graph_and_the_policy_config(
+    project_dir: Path, report: AuditReport
+) -> None:
+    digests = json.loads(render_json(report))["provenance"]["sha256"]
+    assert digests["stackConfig"] == {
+        "path": "Pulumi.prod.yaml",
+        "sha256": hashlib.sha256((project_dir / "Pulumi.prod.yaml").read_bytes()).hexdigest(),
+    }
+    assert (
+        digests["policyConfig"]["sha256"]
+        == hashlib.sha256((project_dir / "policy.json").read_bytes()).hexdigest()
+    )
+    assert digests["resourceGraph"] == graph_sha256(make_graph())
+
+
+def test_graph_digest_changes_with_any_input_value() -> None:
+    graph = make_graph()
+    changed = make_graph()
+    changed.resources[1].inputs["bucket"] = "receipts-dev"
+    assert graph_sha256(graph) != graph_sha256(changed)
+
+
+def test_provenance_outside_a_git_tree_says_so(report: AuditReport) -> None:
+    git = json.loads(render_json(report))["provenance"]["git"]
+    assert git == {"commit": None, "dirty": None, "detail": "not a git work tree"}
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_provenance_records_the_commit_and_whether_the_tree_is_dirty(tmp_path: Path) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=a", "-c", "user.email=a@b", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "Pulumi.yaml").write_text("name: payments\n")
+    git("add", "Pulumi.yaml")
+    git("commit", "-q", "-m", "project")
+    clean = git_state(tmp_path)
+    assert (clean.commit, clean.dirty) == (git("rev-parse", "HEAD"), False)
+    (tmp_path / "Pulumi.yaml").write_text("name: changed\n")
+    assert git_state(tmp_path).dirty is True
+
+
+def test_provenance_records_tool_versions_and_the_policy_pack(report: AuditReport) -> None:
+    provenance = json.loads(render_json(report))["provenance"]
+    assert provenance["tools"]["pulumi"] is not None
+    assert provenance["tools"]["checkov"] is not None
+    assert provenance["policyPack"] == {"name": "payments-policies", "version": "1.2.0"}
+    assert provenance["generatedAt"] == "2026-11-26T09:30:00Z" == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert provenance["mode"] == "offline"

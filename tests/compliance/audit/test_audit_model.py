@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from audit_fixtures import (
+    BUCKET,
+    ENCRYPTION,
+    KEY,
+    LOGGING,
+    PROTECTION,
+    ROTATION,
+    STORAGE_MODULE,
+    TABLE,
+    TRACING,
+    crossguard,
+    make_findings,
+    make_report,
+)
+
+from compliance.audit.locate import SourceLocator
+from compliance.audit.model import AuditReport, ControlResult, ControlStatus, FailOn
+from compliance.findings import Outcome
+
+
+def control(report: AuditReport, identifier: str) -> ControlResult:
+    return next(c for c in report.controls if c.control.id == identifier)
+
+
+def test_control_fails_when_any_finding_for_it_fails(report: AuditReport) -> None:
+    result = control(report, ENCRYPTION)
+    assert result.status is ControlStatus.FAIL
+    assert result.blocking == 1
+
+
+def test_control_counts_resources_checked_and_findings(report: AuditReport) -> None:
+    result = control(report, ENCRYPTION)
+    # bucket (failed twice) and table (accepted risk) were checked; two not-applicable verdicts.
+    assert result.resources_checked == 2
+    assert result.findings == 5
+    assert result.counts == {
+        "pass": 0,
+        "fail": 2,
+        "accepted-risk": 1,
+        "not-applicable": 2,
+        "not-run": 0,
+    }
+    assert sorted(entry.resource.urn for entry in result.resources if entry.resource) == sorted(
+        [BUCKET, TABLE]
+    )
+
+
+def test_control_with_passes_and_no_failure_passes(report: AuditReport) -> None:
+    result = control(report, ROTATION)
+    assert result.status is ControlStatus.PASS
+    assert result.resources_checked == 1
+    assert [entry.resource.urn for entry in result.resources if entry.resource] == [KEY]
+
+
+def test_control_whose_only_deviations_are_accepted_is_accepted_risk(project_dir: Path) -> None:
+    findings = [f for f in make_findings() if f.rule != "s3-bucket-cmk-encryption"]
+    findings = [f for f in findings if f.rule != "CKV_AWS_145"]
+    findings.append(crossguard("s3-bucket-cmk-encryption", BUCKET, Outcome.PASS))
+    result = control(make_report(project_dir, findings), ENCRYPTION)
+    assert result.status is ControlStatus.ACCEPTED_RISK
+    assert result.resources_checked == 2
+
+
+def test_control_is_not_run_when_a_rule_could_not_evaluate_and_nothing_failed(
+    report: AuditReport,
+) -> None:
+    assert control(report, PROTECTION).status is ControlStatus.NOT_RUN
+
+
+def test_control_with_nothing_checked_is_not_applicable(report: AuditReport) -> None:
+    tracing = control(report, TRACING)
+    assert tracing.status is ControlStatus.NOT_APPLICABLE
+    assert tracing.rules == ("crossguard/lambda-xray-tracing",)
+    assert tracing.resources == ()
+    uncovered = control(report, LOGGING)
+    assert uncovered.status is ControlStatus.NOT_APPLICABLE
+    assert uncovered.rules == ()
+
+
+def test_controls_follow_catalogue_framework_order_and_numeric_references(
+    report: AuditReport,
+) -> None:
+    identifiers = [c.control.id for c in report.controls]
+    assert identifiers.index("pci-dss@4.0.1:3.5.1") < identifiers.index("pci-dss@4.0.1:10.2.1")
+    assert identifiers.index("pci-dss@4.0.1:12.10.1") < identifiers.index(PROTECTION)
+
+
+def test_fail_on_selects_which_failures_fail_the_audit(report: AuditReport) -> None:
+    assert [f.finding.rule for f in report.failed(FailOn.MANDATORY)] == ["s3-bucket-cmk-encryption"]
+    assert sorted(f.finding.rule for f in report.failed(FailOn.ANY)) == [
+        "CKV_AWS_145",
+        "s3-bucket-cmk-encryption",
+    ]
+    assert report.failed(FailOn.NONE) == ()
+
+
+def test_finding_ids_are_unique_and_independent_of_input_order(
+    project_dir: Path, report: AuditReport
+) -> None:
+    shuffled = make_findings()
+    random.Random(7).shuffle(shuffled)
+    again = make_report(project_dir, shuffled)
+    assert [f.id for f in again.findings] == [f.id for f in report.findings]
+    assert len({f.id for f in report.findings}) == len(report.findings)
+
+
+def test_duplicate_findings_from_two_runs_are_reported_once(
+    project_dir: Path, report: AuditReport
+) -> None:
+    doubled = make_report(project_dir, make_findings() + make_findings())
+    assert len(doubled.findings) == len(report.findings)
+
+
+def test_finding_is_located_on_the_line_declaring_its_resource(report: AuditReport) -> None:
+    bucket_failure = next(
+        f
+        for f in report.findings
+        if f.finding.rule == "s3-bucket-cmk-encryption" and f.finding.outcome is Outcome.FAIL
+    )
+    line = STORAGE_MODULE.splitlines().index("        self.bucket = aws.s3.Bucket(") + 1
+    assert (bucket_failure.location.path, bucket_failure.location.line) == (
+        "infra/storage.py",
+        line,
+    )
+    assert bucket_failure.location.declared
+
+
+def test_resource_not_declared_in_the_program_points_at_the_project_file(
+    report: AuditReport,
+) -> None:
+    key_pass = next(
+        f
+        for f in report.findings
+        if f.finding.rule == "kms-key-rotation" and f.finding.outcome is Outcome.PASS
+    )
+    assert (key_pass.location.path, key_pass.location.line, key_pass.location.declared) == (
+        "Pulumi.yaml",
+        1,
+        False,
+    )
+
+
+def test_locator_prefers_the_module_of_the_resources_component(tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "aaa_logs.py").write_text(
+        "import pulumi_aws as aws\naws.s3.Bucket('l')\n"
+    )
+    (tmp_path / "infra" / "storage.py").write_text(STORAGE_MODULE)
+    location = SourceLocator(tmp_path).locate(BUCKET)
+    assert location.path == "infra/storage.py"
+    plain = SourceLocator(tmp_path).locate("urn:pulumi:prod::payments::aws:s3/bucket:Bucket::x")
+    assert (plain.path, plain.line) == ("infra/aaa_logs.py", 2)

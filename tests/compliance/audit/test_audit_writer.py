@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from audit_fixtures import NOW, make_findings, make_report, secrets_of
+
+from compliance.audit import writer
+from compliance.audit.model import AuditReport
+from compliance.audit.provenance import utc_timestamp
+
+
+def normalised(text: str, moment: datetime) -> str:
+    stamp = utc_timestamp(moment)
+    return text.replace(stamp, "<time>").replace(stamp.removesuffix("Z"), "<time>")
+
+
+def test_same_inputs_give_byte_identical_reports_except_the_timestamp(
+    project_dir: Path, tmp_path: Path
+) -> None:
+    later = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
+    shuffled = make_findings()
+    random.Random(3).shuffle(shuffled)
+    first = writer.write_reports(make_report(project_dir), tmp_path / "a", secrets_of(project_dir))
+    second = writer.write_reports(
+        make_report(project_dir, shuffled, now=later), tmp_path / "b", secrets_of(project_dir)
+    )
+    for one, other in zip(first, second, strict=True):
+        assert one.read_text() != other.read_text(), "the timestamps must differ"
+        assert normalised(one.read_text(), NOW) == normalised(other.read_text(), later), one.name
+
+
+def test_a_failing_writer_leaves_previous_reports_untouched(
+    project_dir: Path, report: AuditReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer.write_reports(report, tmp_path, secrets_of(project_dir))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def broken(_report: object) -> str:
+        raise RuntimeError("template error")
+
+    monkeypatch.setitem(writer.RENDERERS, "audit.html", broken)
+    with pytest.raises(RuntimeError, match="template error"):
+        writer.write_reports(make_report(project_dir, []), tmp_path, secrets_of(project_dir))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
