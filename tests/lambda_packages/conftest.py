@@ -49,6 +49,9 @@ def aws() -> Iterator[Aws]:
         s3.create_bucket(
             Bucket=RECEIPTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
+        s3.put_bucket_versioning(
+            Bucket=RECEIPTS_BUCKET, VersioningConfiguration={"Status": "Enabled"}
+        )
         key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
         yield Aws(dynamodb, s3, key_arn, function_environment(key_arn))
 

@@ -59,21 +59,29 @@ class Aws:
         )["Items"]
         return items
 
-    def receipt_keys(self) -> list[str]:
-        listing = self.s3.list_objects_v2(Bucket=RECEIPTS_BUCKET)
-        return [entry["Key"] for entry in listing.get("Contents", [])]
+    def receipt_versions(self) -> list[tuple[str, str]]:
+        """(key, version id) of every receipt object written: the bucket is versioned."""
+        listing = self.s3.list_object_versions(Bucket=RECEIPTS_BUCKET)
+        return sorted(
+            (entry["Key"], entry["VersionId"])
+            for entry in listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+        )
 
-    def snapshot(self) -> tuple[str, list[str]]:
+    def receipt_keys(self) -> list[str]:
+        """The key of every receipt write: a key written twice appears twice."""
+        return [key for key, _ in self.receipt_versions()]
+
+    def snapshot(self) -> tuple[str, list[tuple[str, str]]]:
         """Everything the processor can write: transaction items and receipt objects."""
-        return json.dumps(self.transactions(), sort_keys=True), self.receipt_keys()
+        return json.dumps(self.transactions(), sort_keys=True), self.receipt_versions()
 
     def clear(self) -> None:
         for item in self.transactions():
             self.dynamodb.delete_item(
                 TableName=TRANSACTIONS_TABLE, Key={"transactionId": item["transactionId"]}
             )
-        for key in self.receipt_keys():
-            self.s3.delete_object(Bucket=RECEIPTS_BUCKET, Key=key)
+        for key, version in self.receipt_versions():
+            self.s3.delete_object(Bucket=RECEIPTS_BUCKET, Key=key, VersionId=version)
 
 
 def function_environment(kms_key_arn: str) -> dict[str, str]:
