@@ -34,6 +34,7 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
         "CKV_AWS_117",  # Lambda runs inside a VPC
         "CKV_AWS_301",  # Lambda function is not publicly invokable
     ),
+    _pci("3.3.1"): ("CKV_AWS_276",),  # API Gateway data trace (full request logging) off
     _pci("3.5.1"): (
         "CKV_AWS_19",  # S3 data encrypted at rest
         "CKV_AWS_145",  # S3 encrypted with KMS by default
@@ -55,12 +56,14 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
         "CKV2_AWS_29",  # public API Gateway protected by WAF
         "CKV_AWS_192",  # WAF protects against Log4j (known bad inputs)
         "CKV2_AWS_76",  # WAF web ACL on API Gateway protects against Log4j
+        "CKV2_AWS_77",  # WAF web ACL on an API Gateway stage has the Log4j managed rules
         "CKV_AWS_175",  # WAF web ACL rules have an action
         "CKV_AWS_342",  # WAF rule has an action
     ),
     _pci("7.2.1"): (
         "CKV_AWS_59",  # API Gateway methods are not open without authorization
         "CKV_AWS_309",  # API Gateway methods define authorization
+        "CKV2_AWS_70",  # API Gateway method has authorization or an API key
         "CKV_AWS_93",  # S3 bucket policy does not lock out all but root
         "CKV2_AWS_65",  # S3 bucket ACLs disabled (bucket owner enforced)
         "CKV_AWS_364",  # Lambda permission restricts the invoking source
@@ -78,6 +81,7 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
         "CKV_AWS_290",  # no unconstrained write access
         "CKV_AWS_355",  # no * resource for restrictable actions
         "CKV2_AWS_40",  # no full IAM privileges
+        "CKV2_AWS_56",  # AWS-managed IAMFullAccess policy not used
     ),
     _pci("10.2.1"): (
         "CKV_AWS_18",  # S3 access logging

@@ -6,7 +6,8 @@ provider default tags merged into `tags_all`. Values unknown during preview and 
 never passed on as placeholders. Links come from the graph's property dependencies: each becomes a
 Terraform reference in `configuration.root_module.resources[].expressions`, at the attribute that
 holds the linked value, which is what checkov's plan parser turns into graph edges. A linked value
-that is known (a deployed stack) is replaced by its reference, as Terraform's configuration would.
+that is known (an input passed through, or a deployed stack's output) is replaced by its reference
+when it equals one of the linked resource's values, as Terraform's configuration would show it.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class TerraformPlan:
 @dataclass(frozen=True)
 class _Link:
     address: str
-    outputs: Mapping[str, Any]
+    state: Mapping[str, Any]
+    """The linked resource's outputs once known, else its inputs."""
 
     def references(self, attribute: str) -> list[str]:
         return [f"{self.address}.{attribute}", self.address]
@@ -78,7 +80,7 @@ def to_terraform_plan(graph: ResourceGraph) -> TerraformPlan:
         tf_type, name = address.split(".", 1)
         links = {
             key: [
-                _Link(addresses[urn], (graph.get(urn) or resource).outputs)
+                _Link(addresses[urn], (graph.get(urn) or resource).state)
                 for urn in urns
                 if urn in addresses
             ]
@@ -310,14 +312,14 @@ def _contains_dropped(value: Any) -> bool:
 
 
 def _linked(values: Iterable[Any], links: Sequence[_Link]) -> bool:
-    """Whether a known value is one of a linked resource's outputs (a deployed stack's link)."""
+    """Whether a known value is one of the linked resource's values (passed through or output)."""
     return any(_matched_output(link, value) for link in links for value in values)
 
 
 def _matched_output(link: _Link, value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return None
-    for key, output in link.outputs.items():
-        if output == value:
+    for key, known in link.state.items():
+        if known == value:
             return snake_case(key)
     return None

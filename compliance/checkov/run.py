@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,15 +39,23 @@ class CheckovRun:
 
 
 def run_checkov(
-    graph: ResourceGraph, accepted_risks: Path, today: datetime.date | None = None
+    graph: ResourceGraph,
+    accepted_risks: Path,
+    *,
+    today: datetime.date | None = None,
+    plan_file: Path | None = None,
 ) -> CheckovRun:
     """Every checkov check over the graph, as findings; raises a `UserError` when checkov did not
-    scan every converted resource or the accepted-risks file breaks its rules."""
+    scan every converted resource or the accepted-risks file breaks its rules. `plan_file`, when
+    given, receives the Terraform plan checkov read; `today` dates the accepted risks' expiry."""
     entries = load_accepted_risks(
         accepted_risks, known_check_ids(), today or datetime.datetime.now(datetime.UTC).date()
     )
     check_scopes(entries, graph.custom_resources())
     plan = to_terraform_plan(graph)
+    if plan_file is not None:
+        plan_file.parent.mkdir(parents=True, exist_ok=True)
+        plan_file.write_text(json.dumps(plan.document, indent=2) + "\n", encoding="utf-8")
     scan = scan_plan(plan.document)
     _guard_scanned(plan, scan)
     used: set[AcceptedRiskEntry] = set()
