@@ -41,3 +41,11 @@ def package(session: nox.Session) -> None:
     """Each Lambda function's reproducible zip in build/lambda (`-- --out DIR name...`)."""
     session.install("-e", ".")
     session.run("python", "-m", "lambda_packages.packaging", *session.posargs)
+
+
+@nox.session
+def checkov(session: nox.Session) -> None:
+    """checkov over the stack's offline graph (`-- --state FILE` for a deployed stack's export);
+    fails on any failed check that config/accepted-risks.yaml does not accept."""
+    install_project(session, "checkov")
+    session.run("python", "-m", "compliance", "checkov", *session.posargs)
