@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.iam import assume_role_policy
+from infra.iam import assume_role_policy, restrict_to_region
 from infra.naming import Names
 
 PUSH_TO_CLOUDWATCH_POLICY = (
@@ -46,6 +46,7 @@ PAYMENT_REQUEST_SCHEMA = json.dumps(
 @dataclass(frozen=True)
 class PaymentApiArgs:
     names: Names
+    region: str
     function: aws.lambda_.Function
     web_acl_arn: pulumi.Input[str]
     authorization: str
@@ -200,6 +201,7 @@ class PaymentApi(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        restrict_to_region(f"{name}-cloudwatch-role", role, args.region, self)
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-cloudwatch-role-policy",
             role=role.name,

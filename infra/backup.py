@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.iam import assume_role_policy
+from infra.iam import assume_role_policy, restrict_to_region
 from infra.naming import Names
 
 BACKUP_SERVICE_POLICIES = {
@@ -18,6 +18,7 @@ BACKUP_SERVICE_POLICIES = {
 @dataclass(frozen=True)
 class BackupArgs:
     names: Names
+    region: str
     kms_key_arn: pulumi.Input[str]
     tables: Mapping[str, pulumi.Output[str]]
     """Inventory table name -> table ARN."""
@@ -68,6 +69,7 @@ class Backup(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
+        restrict_to_region(f"{name}-role", role, args.region, self)
         for purpose, policy_arn in BACKUP_SERVICE_POLICIES.items():
             aws.iam.RolePolicyAttachment(
                 f"{name}-role-{purpose}",

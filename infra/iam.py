@@ -1,5 +1,11 @@
-"""The functions' execution role: this stack's tables, receipts bucket and key, one region."""
+"""IAM: trust policies, the region restriction every role carries, and the functions' role.
 
+The functions' data access names its resources by the ARNs built from their physical names, so
+the policy is known during a preview (and checkable by the policy pack there); only the key's ARN,
+which AWS generates, is granted in a policy of its own.
+"""
+
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,15 +23,46 @@ DYNAMODB_ACTIONS = (
 )
 
 
-def assume_role_policy(service: str) -> pulumi.Output[str]:
+def assume_role_policy(service: str) -> str:
     """Trust policy letting one AWS service assume a role."""
-    return pulumi.Output.json_dumps(
+    return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
             ],
         }
+    )
+
+
+def region_restriction_policy(region: str) -> str:
+    """Deny every action requested in another region."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyOtherRegions",
+                    "Effect": "Deny",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"StringNotEquals": {"aws:RequestedRegion": region}},
+                }
+            ],
+        }
+    )
+
+
+def restrict_to_region(
+    name: str, role: aws.iam.Role, region: str, parent: pulumi.Resource
+) -> aws.iam.RolePolicy:
+    """Attach the region restriction to `role` as an inline policy."""
+    return aws.iam.RolePolicy(
+        f"{name}-region-restriction",
+        name="payments-region-restriction",
+        role=role.id,
+        policy=region_restriction_policy(region),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
 
 
@@ -36,27 +73,22 @@ class LambdaRoleArgs:
     account_id: pulumi.Output[str]
     function_names: Sequence[str]
     """Inventory names of the functions that run with the role (their log groups)."""
-    table_arns: Sequence[pulumi.Input[str]]
-    receipts_bucket_arn: pulumi.Input[str]
+    table_names: Sequence[str]
+    """Physical names of the tables the functions read and write."""
+    receipts_bucket_name: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
 
 
-def execution_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
-    """Least privilege for the payment functions, allowed in `args.region` only."""
+def access_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
+    """Logs, traces, the payment tables and the receipts bucket, in `args.region` only."""
     in_region = {"StringEquals": {"aws:RequestedRegion": args.region}}
-    log_streams = [
-        pulumi.Output.concat(
-            "arn:aws:logs:",
-            args.region,
-            ":",
-            args.account_id,
-            ":log-group:",
-            args.names.function_log_group(function),
-            ":*",
+
+    def arn(service: str, resource: str) -> pulumi.Output[str]:
+        return pulumi.Output.concat(
+            "arn:aws:", service, ":", args.region, ":", args.account_id, ":", resource
         )
-        for function in args.function_names
-    ]
+
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
@@ -65,7 +97,10 @@ def execution_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
                     "Sid": "WriteOwnLogs",
                     "Effect": "Allow",
                     "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": log_streams,
+                    "Resource": [
+                        arn("logs", f"log-group:{args.names.function_log_group(function)}:*")
+                        for function in args.function_names
+                    ],
                     "Condition": in_region,
                 },
                 {
@@ -80,37 +115,43 @@ def execution_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
                     "Sid": "PaymentTables",
                     "Effect": "Allow",
                     "Action": list(DYNAMODB_ACTIONS),
-                    "Resource": list(args.table_arns),
+                    "Resource": [arn("dynamodb", f"table/{table}") for table in args.table_names],
                     "Condition": in_region,
                 },
                 {
                     "Sid": "Receipts",
                     "Effect": "Allow",
                     "Action": ["s3:GetObject", "s3:PutObject"],
-                    "Resource": [pulumi.Output.concat(args.receipts_bucket_arn, "/*")],
+                    "Resource": [
+                        pulumi.Output.concat("arn:aws:s3:::", args.receipts_bucket_name, "/*")
+                    ],
                     "Condition": in_region,
-                },
-                {
-                    "Sid": "StackKey",
-                    "Effect": "Allow",
-                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                    "Resource": [args.kms_key_arn],
-                    "Condition": in_region,
-                },
-                {
-                    "Sid": "DenyOtherRegions",
-                    "Effect": "Deny",
-                    "Action": "*",
-                    "Resource": "*",
-                    "Condition": {"StringNotEquals": {"aws:RequestedRegion": args.region}},
                 },
             ],
         }
     )
 
 
+def key_policy(kms_key_arn: pulumi.Input[str], region: str) -> pulumi.Output[str]:
+    """Use of the stack's key: receipts (SSE-KMS), the tables and the encrypted environment."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "StackKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                    "Resource": [kms_key_arn],
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
+                }
+            ],
+        }
+    )
+
+
 class LambdaRole(pulumi.ComponentResource):
-    """`payments:iam:LambdaRole`: the role and its inline policy (a separate `RolePolicy`)."""
+    """`payments:iam:LambdaRole`: the role and its three inline policies."""
 
     role: aws.iam.Role
 
@@ -118,18 +159,29 @@ class LambdaRole(pulumi.ComponentResource):
         self, name: str, args: LambdaRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("payments:iam:LambdaRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
         self.role = aws.iam.Role(
             name,
             name=args.names.stack_scoped("lambda"),
             assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=child,
         )
-        self.policy = aws.iam.RolePolicy(
-            f"{name}-access",
-            name="payments-function-access",
-            role=self.role.id,
-            policy=execution_policy(args),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.policies = [
+            aws.iam.RolePolicy(
+                f"{name}-access",
+                name="payments-function-access",
+                role=self.role.id,
+                policy=access_policy(args),
+                opts=child,
+            ),
+            aws.iam.RolePolicy(
+                f"{name}-key",
+                name="payments-function-key",
+                role=self.role.id,
+                policy=key_policy(args.kms_key_arn, args.region),
+                opts=child,
+            ),
+            restrict_to_region(name, self.role, args.region, self),
+        ]
         self.register_outputs({"roleArn": self.role.arn})

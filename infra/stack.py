@@ -83,6 +83,7 @@ def _register(
         "payments-backup",
         BackupArgs(
             names,
+            settings.region,
             key.arn,
             {name: table.arn for name, table in tables.items()},
             settings.backup_retention_days,
@@ -97,8 +98,8 @@ def _register(
             region=settings.region,
             account_id=account_id,
             function_names=[spec.name for spec in inventory.functions],
-            table_arns=[tables[TRANSACTIONS_TABLE].arn, tables[CUSTOMERS_TABLE].arn],
-            receipts_bucket_arn=buckets[RECEIPTS_BUCKET].arn,
+            table_names=[names.table(TRANSACTIONS_TABLE), names.table(CUSTOMERS_TABLE)],
+            receipts_bucket_name=bucket_name(RECEIPTS_BUCKET),
             kms_key_arn=key.arn,
             tags=tags,
         ),
@@ -141,6 +142,7 @@ def _register(
         "payments-api",
         PaymentApiArgs(
             names=names,
+            region=settings.region,
             function=functions[API_FUNCTION],
             web_acl_arn=waf.arn,
             authorization=settings.api_authorization,
