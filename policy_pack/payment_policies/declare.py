@@ -196,7 +196,7 @@ def _with_defaults(schema: PolicyConfigSchema | None, given: Config) -> dict[str
         for key, spec in (schema.properties if schema else {}).items()
         if "default" in spec
     }
-    return defaults | dict(given or {})
+    return defaults | plain_props(given or {})
 
 
 @overload

@@ -55,6 +55,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         target = value["__target"] if _is_sdk_proxy(value) else value  # type: ignore[call-overload]
         return [plain(item) for item in target]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire (protobuf Struct) carries every number as a float
     return value
 
 

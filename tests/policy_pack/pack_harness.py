@@ -1,0 +1,315 @@
+"""Builds resource graphs for the policy pack's tests and reads the pack's verdicts on them.
+
+`compliant_stack()` is a small stack shaped like the payment stack (v7 tokens, links through
+property dependencies, ids and ARNs unknown as in a first preview) that passes every policy;
+each test breaks one thing in it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from compliance.analyzer import AnalyzeResult, PolicyPackProcess
+from compliance.graph import UNKNOWN, GraphResource, ResourceGraph
+from compliance.policy_config import PolicyConfigEntry, load_policy_config
+
+PACK_DIR = Path(__file__).resolve().parents[2] / "policy_pack"
+PROJECT = "payments"
+STACK = "prod"
+PROVIDER_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:providers:aws::default_7_29_0"
+TAGS = {"Environment": "production", "MigratedFrom": "dev", "MigrationDate": "2026-12-01"}
+KEY_ARN = UNKNOWN
+
+
+@contextmanager
+def running_pack() -> Iterator[PolicyPackProcess]:
+    with PolicyPackProcess(PACK_DIR, project=PROJECT, stack=STACK) as pack:
+        yield pack
+
+
+def configure(pack: PolicyPackProcess, overrides: Mapping[str, Any] | None = None) -> None:
+    """Configure the pack from a config document as a `--policy-pack-config` file holds it."""
+    config: dict[str, PolicyConfigEntry]
+    if overrides is None:
+        config = load_policy_config(None, pack.info())
+    else:
+        path = _config_file(overrides)
+        try:
+            config = load_policy_config(path, pack.info())
+        finally:
+            path.unlink()
+    pack.configure(config)
+
+
+def _config_file(document: Mapping[str, Any]) -> Path:
+    handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)  # noqa: SIM115
+    with handle:
+        json.dump(document, handle)
+    return Path(handle.name)
+
+
+def urn(type_: str, name: str) -> str:
+    return f"urn:pulumi:{STACK}::{PROJECT}::{type_}::{name}"
+
+
+def provider(region: Any = "eu-west-1", **inputs: Any) -> GraphResource:
+    return GraphResource(
+        urn=PROVIDER_URN,
+        type="pulumi:providers:aws",
+        custom=True,
+        inputs={"region": region, **inputs} if region is not None else inputs,
+        id=UNKNOWN,
+    )
+
+
+def resource(
+    type_: str,
+    name: str,
+    inputs: dict[str, Any],
+    *,
+    protect: bool = False,
+    links: Mapping[str, GraphResource] | None = None,
+    tagged: bool = True,
+) -> GraphResource:
+    """A custom resource; `links` maps a property to the resource it depends on (an unknown id)."""
+    linked = dict(links or {})
+    properties = {**{key: UNKNOWN for key in linked}, **inputs}
+    if tagged:
+        properties.setdefault("tags", dict(TAGS))
+    return GraphResource(
+        urn=urn(type_, name),
+        type=type_,
+        custom=True,
+        inputs=properties,
+        dependencies=tuple(dict.fromkeys(r.urn for r in linked.values())),
+        property_dependencies={key: (r.urn,) for key, r in linked.items()},
+        protect=protect,
+        provider=f"{PROVIDER_URN}::{UNKNOWN}",
+    )
+
+
+def with_inputs(original: GraphResource, **changes: Any) -> GraphResource:
+    """A copy with some inputs replaced; a value of `...` removes the input."""
+    inputs = {k: v for k, v in (original.inputs | changes).items() if v is not ...}
+    return dataclasses.replace(original, inputs=inputs)
+
+
+def compliant_stack() -> dict[str, GraphResource]:
+    key = resource(
+        "aws:kms/key:Key", "payments-key", {"enableKeyRotation": True}, protect=True
+    )
+    bucket = resource(
+        "aws:s3/bucket:Bucket", "receipts", {"bucket": "receipts-123456789012"}, protect=True
+    )
+    encryption = resource(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "receipts-encryption",
+        {
+            "rules": [
+                {
+                    "applyServerSideEncryptionByDefault": {
+                        "sseAlgorithm": "aws:kms",
+                        "kmsMasterKeyId": KEY_ARN,
+                    },
+                    "bucketKeyEnabled": True,
+                }
+            ]
+        },
+        links={"bucket": bucket},
+        tagged=False,
+    )
+    versioning = resource(
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "receipts-versioning",
+        {"versioningConfiguration": {"status": "Enabled"}},
+        links={"bucket": bucket},
+        tagged=False,
+    )
+    public_access = resource(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "receipts-public-access",
+        {
+            "blockPublicAcls": True,
+            "blockPublicPolicy": True,
+            "ignorePublicAcls": True,
+            "restrictPublicBuckets": True,
+        },
+        links={"bucket": bucket},
+        tagged=False,
+    )
+    table = resource(
+        "aws:dynamodb/table:Table",
+        "transactions",
+        {
+            "billingMode": "PAY_PER_REQUEST",
+            "pointInTimeRecovery": {"enabled": True},
+            "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN},
+        },
+        protect=True,
+    )
+    vault = resource(
+        "aws:backup/vault:Vault", "vault", {"kmsKeyArn": KEY_ARN}, protect=True
+    )
+    plan = resource(
+        "aws:backup/plan:Plan",
+        "daily",
+        {"rules": [{"ruleName": "daily", "lifecycle": {"deleteAfter": 35}}]},
+    )
+    role = resource(
+        "aws:iam/role:Role",
+        "processor-role",
+        {
+            "assumeRolePolicy": json.dumps({"Version": "2012-10-17", "Statement": []}),
+            "inlinePolicies": [{"name": "region", "policy": json.dumps(REGION_DENY)}],
+        },
+    )
+    selection = resource(
+        "aws:backup/selection:Selection",
+        "tables",
+        {"resources": [UNKNOWN]},
+        links={"resources": table, "planId": plan, "iamRoleArn": role},
+        tagged=False,
+    )
+    function = resource(
+        "aws:lambda/function:Function",
+        "processor",
+        {
+            "runtime": "python3.12",
+            "reservedConcurrentExecutions": 10,
+            "tracingConfig": {"mode": "Active"},
+            "environment": {"variables": {"TABLE_NAME": UNKNOWN}},
+            "kmsKeyArn": KEY_ARN,
+        },
+        links={"role": role},
+    )
+    log_group = resource(
+        "aws:cloudwatch/logGroup:LogGroup",
+        "api-access",
+        {"retentionInDays": 365, "kmsKeyId": KEY_ARN},
+    )
+    topic = resource("aws:sns/topic:Topic", "alarms", {"kmsMasterKeyId": KEY_ARN})
+    api = resource("aws:apigateway/restApi:RestApi", "payments-api", {"name": "payments"})
+    path = resource(
+        "aws:apigateway/resource:Resource",
+        "payments-path",
+        {"pathPart": "payments"},
+        links={"restApi": api, "parentId": api},
+        tagged=False,
+    )
+    method = resource(
+        "aws:apigateway/method:Method",
+        "post-payment",
+        {"httpMethod": "POST", "authorization": "AWS_IAM"},
+        links={"restApi": api, "resourceId": path},
+        tagged=False,
+    )
+    stage = resource(
+        "aws:apigateway/stage:Stage",
+        "prod-stage",
+        {
+            "stageName": "prod",
+            "xrayTracingEnabled": True,
+            "accessLogSettings": {"destinationArn": UNKNOWN, "format": '{"id":"$context.requestId"}'},
+        },
+        links={"restApi": api, "accessLogSettings": log_group},
+    )
+    settings = resource(
+        "aws:apigateway/methodSettings:MethodSettings",
+        "prod-settings",
+        {
+            "methodPath": "*/*",
+            "settings": {
+                "throttlingRateLimit": 1000,
+                "throttlingBurstLimit": 2000,
+                "dataTraceEnabled": False,
+                "metricsEnabled": True,
+            },
+        },
+        links={"restApi": api, "stageName": stage},
+        tagged=False,
+    )
+    web_acl = resource("aws:wafv2/webAcl:WebAcl", "payments-waf", {"scope": "REGIONAL"})
+    association = resource(
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
+        "payments-waf-association",
+        {},
+        links={"resourceArn": stage, "webAclArn": web_acl},
+        tagged=False,
+    )
+    return {
+        r.name: r
+        for r in (
+            key,
+            bucket,
+            encryption,
+            versioning,
+            public_access,
+            table,
+            vault,
+            plan,
+            role,
+            selection,
+            function,
+            log_group,
+            topic,
+            api,
+            path,
+            method,
+            stage,
+            settings,
+            web_acl,
+            association,
+        )
+    }
+
+
+REGION_DENY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}},
+        }
+    ],
+}
+
+
+def graph(resources: Mapping[str, GraphResource], the_provider: GraphResource | None = None) -> ResourceGraph:
+    return ResourceGraph(PROJECT, STACK, (the_provider or provider(), *resources.values()))
+
+
+def resource_verdict(
+    pack: PolicyPackProcess, policy: str, subject: GraphResource, the_provider: GraphResource | None = None
+) -> tuple[str, list[str]]:
+    """("fail" | "pass" | "not-applicable" | "not-run", messages) of one resource policy."""
+    result = pack.analyze(subject, the_provider or provider())
+    return _verdict(result, policy, subject.urn)
+
+
+def stack_verdict(
+    pack: PolicyPackProcess, policy: str, resources: Mapping[str, GraphResource], subject: str | None
+) -> tuple[str, list[str]]:
+    """The stack policy's verdict on the resource named `subject` (None: on the whole stack)."""
+    result = pack.analyze_stack(graph(resources))
+    target = resources[subject].urn if subject else None
+    return _verdict(result, policy, target)
+
+
+def _verdict(result: AnalyzeResult, policy: str, target: str | None) -> tuple[str, list[str]]:
+    mine = [d for d in result.diagnostics if d.policy_name == policy]
+    if any(d.unable_to_run for d in mine):
+        return "not-run", [d.message for d in mine]
+    about = [d.message for d in mine if target is None or d.urn == target]
+    if about:
+        return "fail", about
+    if any(n.policy_name == policy for n in result.not_applicable):
+        return "not-applicable", []
+    return "pass", [d.message for d in mine]

@@ -1,0 +1,234 @@
+"""Every resource policy, failing and passing, through `Analyze` over the analyzer protocol."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pack_harness import (
+    TAGS,
+    compliant_stack,
+    configure,
+    provider,
+    resource_verdict,
+    running_pack,
+    with_inputs,
+)
+
+from compliance.analyzer import PolicyPackProcess
+from compliance.graph import UNKNOWN
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[PolicyPackProcess]:
+    with running_pack() as process:
+        yield process
+
+
+@pytest.fixture(autouse=True)
+def default_config(pack: PolicyPackProcess) -> None:
+    configure(pack)
+
+
+WILDCARD_DATA = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}],
+}
+
+# (policy, resource in the compliant stack, inputs that break it, words the message must carry)
+VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
+    ("kms-key-rotation-enabled", "payments-key", {"enableKeyRotation": False}, "rotation"),
+    (
+        "s3-encryption-kms-cmk",
+        "receipts-encryption",
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+        "'AES256'",
+    ),
+    (
+        "s3-encryption-kms-cmk",
+        "receipts-encryption",
+        {
+            "rules": [
+                {
+                    "applyServerSideEncryptionByDefault": {
+                        "sseAlgorithm": "aws:kms",
+                        "kmsMasterKeyId": "alias/aws/s3",
+                    },
+                    "bucketKeyEnabled": True,
+                }
+            ]
+        },
+        "AWS-managed key 'alias/aws/s3'",
+    ),
+    (
+        "s3-encryption-kms-cmk",
+        "receipts-encryption",
+        {
+            "rules": [
+                {
+                    "applyServerSideEncryptionByDefault": {
+                        "sseAlgorithm": "aws:kms",
+                        "kmsMasterKeyId": UNKNOWN,
+                    },
+                    "bucketKeyEnabled": False,
+                }
+            ]
+        },
+        "bucketKeyEnabled: False",
+    ),
+    ("dynamodb-table-encrypted-with-cmk", "transactions", {"serverSideEncryption": ...}, "None"),
+    (
+        "dynamodb-table-encrypted-with-cmk",
+        "transactions",
+        {"serverSideEncryption": {"enabled": True}},
+        "no customer-managed KMS key",
+    ),
+    ("lambda-environment-encrypted", "processor", {"kmsKeyArn": ...}, "kmsKeyArn"),
+    ("cloudwatch-log-group-encrypted", "api-access", {"kmsKeyId": ...}, "log group"),
+    ("backup-vault-encrypted-with-cmk", "vault", {"kmsKeyArn": ""}, "seen: ''"),
+    ("sns-topic-encrypted", "alarms", {"kmsMasterKeyId": "alias/aws/sns"}, "alias/aws/sns"),
+    ("dynamodb-pitr-enabled", "transactions", {"pointInTimeRecovery": {"enabled": False}}, "off"),
+    (
+        "backup-retention-minimum",
+        "daily",
+        {"rules": [{"ruleName": "daily", "lifecycle": {"deleteAfter": 7}}]},
+        "7 days, fewer than the required 30",
+    ),
+    ("lambda-tracing-active", "processor", {"tracingConfig": {"mode": "PassThrough"}}, "PassThrough"),
+    ("apigateway-stage-xray-enabled", "prod-stage", {"xrayTracingEnabled": ...}, "None"),
+    ("required-tags", "receipts", {"tags": {"Environment": "production"}}, "MigrationDate"),
+    ("required-tags", "alarms", {"tags": TAGS | {"MigratedFrom": ""}}, "['MigratedFrom']"),
+    (
+        "required-tags",
+        "transactions",
+        {"tags": TAGS | {"MigrationDate": "Tue Nov 26 2026"}},
+        "'Tue Nov 26 2026' does not match",
+    ),
+    ("allowed-region", "transactions", {"region": "us-east-1"}, "'us-east-1'"),
+    ("lambda-reserved-concurrency", "processor", {"reservedConcurrentExecutions": -1}, "-1"),
+    (
+        "apigateway-no-data-trace",
+        "prod-settings",
+        {"settings": {"throttlingRateLimit": 10, "throttlingBurstLimit": 10, "dataTraceEnabled": True}},
+        "dataTraceEnabled: True",
+    ),
+    ("apigateway-stage-access-logging", "prod-stage", {"accessLogSettings": ...}, "destinationArn"),
+    ("cloudwatch-log-retention", "api-access", {"retentionInDays": 30}, "30 days"),
+    ("lambda-runtime-supported", "processor", {"runtime": "nodejs18.x"}, "'nodejs18.x'"),
+    (
+        "iam-no-wildcard-data-actions",
+        "processor-role",
+        {"inlinePolicies": [{"name": "data", "policy": json.dumps(WILDCARD_DATA)}]},
+        "['s3:GetObject']",
+    ),
+]
+
+# Each resource policy and a resource it inspects (and passes) in the compliant stack.
+EVALUATED_ON = {
+    "kms-key-rotation-enabled": "payments-key",
+    "s3-encryption-kms-cmk": "receipts-encryption",
+    "dynamodb-table-encrypted-with-cmk": "transactions",
+    "lambda-environment-encrypted": "processor",
+    "cloudwatch-log-group-encrypted": "api-access",
+    "backup-vault-encrypted-with-cmk": "vault",
+    "sns-topic-encrypted": "alarms",
+    "dynamodb-pitr-enabled": "transactions",
+    "backup-retention-minimum": "daily",
+    "lambda-tracing-active": "processor",
+    "apigateway-stage-xray-enabled": "prod-stage",
+    "required-tags": "receipts",
+    "allowed-region": "tables",
+    "lambda-reserved-concurrency": "processor",
+    "apigateway-no-data-trace": "prod-settings",
+    "apigateway-stage-access-logging": "prod-stage",
+    "cloudwatch-log-retention": "api-access",
+    "lambda-runtime-supported": "processor",
+    "iam-no-wildcard-data-actions": "processor-role",
+    "stateful-resources-protected": "payments-key",
+}
+
+
+@pytest.mark.parametrize(
+    ("policy", "name", "inputs", "expected"),
+    VIOLATIONS,
+    ids=[f"{case[0]}-{index}" for index, case in enumerate(VIOLATIONS)],
+)
+def test_breaking_a_resource_is_a_violation_that_names_the_value_seen(
+    pack: PolicyPackProcess, policy: str, name: str, inputs: dict[str, Any], expected: str
+) -> None:
+    broken = with_inputs(compliant_stack()[name], **inputs)
+
+    verdict, messages = resource_verdict(pack, policy, broken)
+
+    assert verdict == "fail"
+    assert any(expected in message for message in messages), messages
+    diagnostic = next(
+        d for d in pack.analyze(broken, provider()).diagnostics if d.policy_name == policy
+    )
+    declared = pack.info().policy(policy)
+    assert declared is not None
+    assert diagnostic.enforcement is declared.enforcement
+    assert diagnostic.urn == broken.urn
+
+
+@pytest.mark.parametrize(("policy", "name"), sorted(EVALUATED_ON.items()))
+def test_compliant_resource_is_evaluated_and_passes(
+    pack: PolicyPackProcess, policy: str, name: str
+) -> None:
+    assert resource_verdict(pack, policy, compliant_stack()[name]) == ("pass", [])
+
+
+def test_every_resource_policy_is_proven_both_ways(pack: PolicyPackProcess) -> None:
+    resource_policies = {p.name for p in pack.info().policies if p.kind == "resource"}
+
+    assert {case[0] for case in VIOLATIONS} | {"stateful-resources-protected"} == resource_policies
+    assert set(EVALUATED_ON) == resource_policies
+
+
+def test_compliant_stack_raises_no_resource_diagnostic(pack: PolicyPackProcess) -> None:
+    for subject in compliant_stack().values():
+        result = pack.analyze(subject, provider())
+        assert result.diagnostics == (), subject.urn
+
+
+def test_unprotected_stateful_resource_is_a_violation(pack: PolicyPackProcess) -> None:
+    table = dataclasses.replace(compliant_stack()["transactions"], protect=False)
+
+    verdict, messages = resource_verdict(pack, "stateful-resources-protected", table)
+
+    assert verdict == "fail"
+    assert "not protected from deletion (protect: False)" in messages[0]
+
+
+def test_resources_of_other_types_are_not_applicable(pack: PolicyPackProcess) -> None:
+    function = compliant_stack()["processor"]
+
+    assert resource_verdict(pack, "dynamodb-pitr-enabled", function)[0] == "not-applicable"
+    assert resource_verdict(pack, "stateful-resources-protected", function)[0] == (
+        "not-applicable"
+    )
+
+
+def test_provider_outside_allowed_regions_fails_every_aws_resource(
+    pack: PolicyPackProcess,
+) -> None:
+    verdict, messages = resource_verdict(
+        pack, "allowed-region", compliant_stack()["alarms"], provider(region="us-east-1")
+    )
+
+    assert verdict == "fail"
+    assert "provider region 'us-east-1' is not in the allowed regions ['eu-west-1']" in messages[0]
+
+
+def test_provider_without_region_fails_because_the_environment_would_decide(
+    pack: PolicyPackProcess,
+) -> None:
+    verdict, messages = resource_verdict(
+        pack, "allowed-region", compliant_stack()["alarms"], provider(region=None)
+    )
+
+    assert verdict == "fail"
+    assert "provider region is not set" in messages[0]
