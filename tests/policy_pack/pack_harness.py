@@ -25,6 +25,7 @@ STACK = "prod"
 PROVIDER_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:providers:aws::default_7_29_0"
 TAGS = {"Environment": "production", "MigratedFrom": "dev", "MigrationDate": "2026-12-01"}
 KEY_ARN = UNKNOWN
+ACCESS_LOG_FORMAT = '{"requestId":"$context.requestId"}'
 
 
 @contextmanager
@@ -101,9 +102,7 @@ def with_inputs(original: GraphResource, **changes: Any) -> GraphResource:
 
 
 def compliant_stack() -> dict[str, GraphResource]:
-    key = resource(
-        "aws:kms/key:Key", "payments-key", {"enableKeyRotation": True}, protect=True
-    )
+    key = resource("aws:kms/key:Key", "payments-key", {"enableKeyRotation": True}, protect=True)
     bucket = resource(
         "aws:s3/bucket:Bucket", "receipts", {"bucket": "receipts-123456789012"}, protect=True
     )
@@ -153,9 +152,7 @@ def compliant_stack() -> dict[str, GraphResource]:
         },
         protect=True,
     )
-    vault = resource(
-        "aws:backup/vault:Vault", "vault", {"kmsKeyArn": KEY_ARN}, protect=True
-    )
+    vault = resource("aws:backup/vault:Vault", "vault", {"kmsKeyArn": KEY_ARN}, protect=True)
     plan = resource(
         "aws:backup/plan:Plan",
         "daily",
@@ -215,7 +212,7 @@ def compliant_stack() -> dict[str, GraphResource]:
         {
             "stageName": "prod",
             "xrayTracingEnabled": True,
-            "accessLogSettings": {"destinationArn": UNKNOWN, "format": '{"id":"$context.requestId"}'},
+            "accessLogSettings": {"destinationArn": UNKNOWN, "format": ACCESS_LOG_FORMAT},
         },
         links={"restApi": api, "accessLogSettings": log_group},
     )
@@ -282,12 +279,17 @@ REGION_DENY = {
 }
 
 
-def graph(resources: Mapping[str, GraphResource], the_provider: GraphResource | None = None) -> ResourceGraph:
+def graph(
+    resources: Mapping[str, GraphResource], the_provider: GraphResource | None = None
+) -> ResourceGraph:
     return ResourceGraph(PROJECT, STACK, (the_provider or provider(), *resources.values()))
 
 
 def resource_verdict(
-    pack: PolicyPackProcess, policy: str, subject: GraphResource, the_provider: GraphResource | None = None
+    pack: PolicyPackProcess,
+    policy: str,
+    subject: GraphResource,
+    the_provider: GraphResource | None = None,
 ) -> tuple[str, list[str]]:
     """("fail" | "pass" | "not-applicable" | "not-run", messages) of one resource policy."""
     result = pack.analyze(subject, the_provider or provider())
@@ -295,7 +297,10 @@ def resource_verdict(
 
 
 def stack_verdict(
-    pack: PolicyPackProcess, policy: str, resources: Mapping[str, GraphResource], subject: str | None
+    pack: PolicyPackProcess,
+    policy: str,
+    resources: Mapping[str, GraphResource],
+    subject: str | None,
 ) -> tuple[str, list[str]]:
     """The stack policy's verdict on the resource named `subject` (None: on the whole stack)."""
     result = pack.analyze_stack(graph(resources))

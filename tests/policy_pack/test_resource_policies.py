@@ -97,7 +97,12 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
         {"rules": [{"ruleName": "daily", "lifecycle": {"deleteAfter": 7}}]},
         "7 days, fewer than the required 30",
     ),
-    ("lambda-tracing-active", "processor", {"tracingConfig": {"mode": "PassThrough"}}, "PassThrough"),
+    (
+        "lambda-tracing-active",
+        "processor",
+        {"tracingConfig": {"mode": "PassThrough"}},
+        "'PassThrough'",
+    ),
     ("apigateway-stage-xray-enabled", "prod-stage", {"xrayTracingEnabled": ...}, "None"),
     ("required-tags", "receipts", {"tags": {"Environment": "production"}}, "MigrationDate"),
     ("required-tags", "alarms", {"tags": TAGS | {"MigratedFrom": ""}}, "['MigratedFrom']"),
@@ -112,7 +117,7 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
     (
         "apigateway-no-data-trace",
         "prod-settings",
-        {"settings": {"throttlingRateLimit": 10, "throttlingBurstLimit": 10, "dataTraceEnabled": True}},
+        {"settings": {"throttlingRateLimit": 9, "dataTraceEnabled": True}},
         "dataTraceEnabled: True",
     ),
     ("apigateway-stage-access-logging", "prod-stage", {"accessLogSettings": ...}, "destinationArn"),
@@ -207,9 +212,7 @@ def test_resources_of_other_types_are_not_applicable(pack: PolicyPackProcess) ->
     function = compliant_stack()["processor"]
 
     assert resource_verdict(pack, "dynamodb-pitr-enabled", function)[0] == "not-applicable"
-    assert resource_verdict(pack, "stateful-resources-protected", function)[0] == (
-        "not-applicable"
-    )
+    assert resource_verdict(pack, "stateful-resources-protected", function)[0] == ("not-applicable")
 
 
 def test_provider_outside_allowed_regions_fails_every_aws_resource(

@@ -90,7 +90,7 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
     ("apigateway-stage-throttled", without("prod-settings"), "prod-stage", "no method settings"),
     (
         "apigateway-stage-throttled",
-        changed("prod-settings", settings={"throttlingRateLimit": 1000, "throttlingBurstLimit": 9999}),
+        changed("prod-settings", settings={"throttlingRateLimit": 9, "throttlingBurstLimit": 9999}),
         "prod-settings",
         "throttlingBurstLimit 9999 exceeds the allowed maximum 5000",
     ),
@@ -160,6 +160,7 @@ def test_a_second_unlinked_bucket_fails_alone(pack: PolicyPackProcess) -> None:
     verdict, messages = stack_verdict(pack, "s3-bucket-versioning", stack, "orphan")
 
     assert verdict == "fail"
+    assert "bucket has no versioning configuration" in messages[0]
     assert stack_verdict(pack, "s3-bucket-versioning", stack, "receipts")[0] == "pass"
 
 
