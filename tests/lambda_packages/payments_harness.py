@@ -169,14 +169,14 @@ def api_event(
     raw: str | None = None,
     request_id: str = "api-request-0001",
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event for POST /payment."""
-    headers = {"Content-Type": content_type} if content_type is not None else {}
+    """An API Gateway REST proxy event for POST /payment (absent headers are null, as sent)."""
+    headers = {"Content-Type": content_type} if content_type is not None else None
     return {
         "resource": "/payment",
         "path": "/payment",
         "httpMethod": "POST",
         "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "multiValueHeaders": {n: [v] for n, v in headers.items()} if headers else None,
         "requestContext": {"requestId": request_id, "stage": "prod"},
         "body": raw if raw is not None else json.dumps(body),
         "isBase64Encoded": False,

@@ -218,6 +218,16 @@ def test_rejected_request_gets_its_status_and_writes_nothing(
     assert clean_aws.snapshot() == ("[]", [])
 
 
+def test_request_without_a_body_is_invalid_json(processor: ModuleType, clean_aws: Aws) -> None:
+    event = api_event(None)
+    event["body"] = None
+
+    response = invoke(processor, event)
+
+    assert (response["statusCode"], response_body(response)["error"]) == (400, "invalid_json")
+    assert clean_aws.snapshot() == ("[]", [])
+
+
 def test_invalid_fields_are_listed_each_with_its_problem(processor: ModuleType, aws: Aws) -> None:
     response = post(processor, payment_body(amount="12.345", currency="CHF", extra=1))
 
