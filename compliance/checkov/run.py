@@ -57,7 +57,7 @@ def run_checkov(
         plan_file.parent.mkdir(parents=True, exist_ok=True)
         plan_file.write_text(json.dumps(plan.document, indent=2) + "\n", encoding="utf-8")
     scan = scan_plan(plan.document)
-    _guard_scanned(plan, scan)
+    check_scanned(plan, scan)
     used: set[AcceptedRiskEntry] = set()
     findings = tuple(
         sorted(
@@ -79,7 +79,7 @@ def run_checkov(
     )
 
 
-def _guard_scanned(plan: TerraformPlan, scan: Scan) -> None:
+def check_scanned(plan: TerraformPlan, scan: Scan) -> None:
     """No silent pass: checkov must read every converted resource and report on nothing else."""
     converted = {address for address, r in plan.resources.items() if not r.is_provider}
     missing = sorted(converted - scan.scanned)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compliance.checkov.plan import TerraformPlan, to_terraform_plan
+from compliance.graph import ResourceGraph
+from compliance.offline import run_program
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+ACCEPTED_RISKS = PROJECT_ROOT / "config" / "accepted-risks.yaml"
+
+
+@pytest.fixture(scope="session")
+def stack_graph() -> ResourceGraph:
+    """The project's prod stack as the offline preview records it."""
+    return run_program(PROJECT_ROOT, "prod").graph
+
+
+@pytest.fixture(scope="session")
+def stack_plan(stack_graph: ResourceGraph) -> TerraformPlan:
+    return to_terraform_plan(stack_graph)

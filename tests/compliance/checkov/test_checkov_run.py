@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+from pathlib import Path
+
+import pytest
+from checkov_graphs import storage_graph
+from conftest import ACCEPTED_RISKS, PROJECT_ROOT
+
+from compliance.checkov import CheckovRun, run_checkov
+from compliance.checkov.controls import CHECKS_BY_CONTROL, UNMAPPED, controls_for
+from compliance.checkov.plan import TerraformPlan, to_terraform_plan
+from compliance.checkov.run import check_scanned
+from compliance.checkov.scan import CheckovError, known_check_ids, scan_plan
+from compliance.cli import main
+from compliance.controls import by_id
+from compliance.disagreements import find_disagreements
+from compliance.findings import Outcome, Source
+from compliance.graph import ResourceGraph
+from compliance.policy_findings import analyze_graph
+
+CONNECTED_CHECKS = (
+    "CKV2_AWS_6",  # bucket -> public access block
+    "CKV_AWS_21",  # bucket -> versioning
+    "CKV_AWS_145",  # bucket -> default encryption with KMS
+    "CKV2_AWS_61",  # bucket -> lifecycle configuration
+    "CKV2_AWS_31",  # web ACL -> logging configuration
+    "CKV2_AWS_4",  # API stage -> method settings
+)
+TODAY = datetime.date(2026, 11, 26)
+
+
+def unlinked(graph: ResourceGraph) -> ResourceGraph:
+    return dataclasses.replace(
+        graph,
+        resources=tuple(
+            dataclasses.replace(r, property_dependencies={}, dependencies=())
+            for r in graph.resources
+        ),
+    )
+
+
+def outcomes(run: CheckovRun, check: str) -> set[Outcome]:
+    return {f.outcome for f in run.findings if f.rule == check}
+
+
+@pytest.fixture(scope="module")
+def no_risks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("risks") / "accepted-risks.yaml"
+    path.write_text("accepted_risks: []\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def stack_run(stack_graph: ResourceGraph) -> CheckovRun:
+    return run_checkov(stack_graph, ACCEPTED_RISKS, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def unlinked_stack_run(stack_graph: ResourceGraph, no_risks: Path) -> CheckovRun:
+    return run_checkov(unlinked(stack_graph), no_risks, today=TODAY)
+
+
+# CKV2_AWS_29 (WAF on API stages) also passes without links, vacuously: checkov passes a stage no
+# REST API connects to, which is why the links must be there for it to mean anything.
+@pytest.mark.parametrize("check", (*CONNECTED_CHECKS, "CKV2_AWS_29"))
+def test_connected_checks_pass_with_the_graph_links(stack_run: CheckovRun, check: str) -> None:
+    assert outcomes(stack_run, check) == {Outcome.PASS}
+
+
+@pytest.mark.parametrize("check", CONNECTED_CHECKS)
+def test_connected_checks_fail_without_the_graph_links(
+    unlinked_stack_run: CheckovRun, check: str
+) -> None:
+    assert outcomes(unlinked_stack_run, check) == {Outcome.FAIL}
+
+
+def test_checkov_scans_every_converted_resource_of_the_stack(
+    stack_run: CheckovRun, stack_graph: ResourceGraph
+) -> None:
+    assert stack_run.scanned == stack_run.converted == len(stack_graph.custom_resources())
+    assert stack_run.checkov_version
+
+
+def test_every_accepted_risk_of_the_project_covers_failures_of_the_stack(
+    stack_run: CheckovRun,
+) -> None:
+    assert stack_run.accepted
+    for finding in stack_run.accepted:
+        assert finding.outcome is Outcome.ACCEPTED_RISK
+        assert finding.accepted_risk is not None
+        assert finding.accepted_risk.justification
+    assert all(finding in stack_run.findings for finding in stack_run.accepted)
+
+
+def test_checkov_findings_are_filed_under_controls(stack_run: CheckovRun) -> None:
+    for finding in stack_run.findings:
+        assert finding.source is Source.CHECKOV
+        assert finding.controls
+        assert all(by_id(control) is not None for control in finding.controls)
+        assert finding.resource is not None
+
+
+def test_a_bucket_without_encryption_configuration_fails_checkov_and_the_pack(
+    no_risks: Path,
+) -> None:
+    graph = storage_graph(encrypted=False)
+    run = run_checkov(graph, no_risks, today=TODAY)
+    failed = {(f.rule, f.resource.name) for f in run.failed if f.resource}
+    assert ("CKV_AWS_145", "bucket-receipts") in failed
+    policy = analyze_graph(graph, PROJECT_ROOT / "policy_pack", None)
+    pack_failed = {
+        (f.rule, f.resource.name)
+        for f in policy.findings
+        if f.outcome is Outcome.FAIL and f.resource
+    }
+    assert ("s3-bucket-encrypted", "bucket-receipts") in pack_failed
+    control = "pci-dss@4.0.1:3.5.1"
+    on_bucket = [
+        d
+        for d in find_disagreements((*run.findings, *policy.findings))
+        if d.resource.name == "bucket-receipts"
+    ]
+    assert all(d.control != control for d in on_bucket)
+
+
+def test_a_resource_checkov_does_not_scan_is_a_loud_error(no_risks: Path) -> None:
+    plan = to_terraform_plan(storage_graph())
+    document = copy.deepcopy(plan.document)
+    del document["planned_values"]["root_module"]["resources"][0]["mode"]
+    scan = scan_plan(document)
+    with pytest.raises(
+        CheckovError,
+        match=r"checkov scanned 5 resources of the 6 converted; not scanned: aws_kms_key\.payments-key",
+    ):
+        check_scanned(plan, scan)
+
+
+def test_the_resource_count_guard_accepts_a_complete_scan() -> None:
+    plan: TerraformPlan = to_terraform_plan(storage_graph())
+    check_scanned(plan, scan_plan(plan.document))
+
+
+def test_every_mapped_check_is_a_checkov_check_and_every_control_is_catalogued() -> None:
+    known = known_check_ids()
+    for control, checks in CHECKS_BY_CONTROL.items():
+        assert by_id(control) is not None, control
+        assert set(checks) <= known, set(checks) - known
+    assert controls_for("CKV_AWS_999999") == (UNMAPPED,)
+
+
+def test_checkov_command_exits_1_on_a_failed_check_and_prints_it(
+    tmp_path: Path, no_risks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "stack-export.json"
+    storage_graph(encrypted=False).write(state)
+    code = main(
+        [
+            "checkov",
+            "--state",
+            str(state),
+            "--accepted-risks",
+            str(no_risks),
+            "--build-dir",
+            str(tmp_path),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "CKV_AWS_145" in out
+    assert "bucket-receipts (aws:s3/bucket:Bucket)" in out
+    assert (tmp_path / "checkov" / "prod" / "plan.json").is_file()
+
+
+def test_checkov_command_reports_a_bad_accepted_risks_file_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "stack-export.json"
+    storage_graph().write(state)
+    risks = tmp_path / "risks.yaml"
+    risks.write_text("accepted_risks:\n  - check: CKV_AWS_18\n    scope: stack\n    owner: me\n")
+    code = main(
+        [
+            "checkov",
+            "--state",
+            str(state),
+            "--accepted-risks",
+            str(risks),
+            "--build-dir",
+            str(tmp_path),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: {risks}: accepted_risks[0] (CKV_AWS_18): justification: required, a non-empty string"
+    ]

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import pytest
+
+from compliance.checkov.attributes import singular, terraform_attribute
+from compliance.checkov.types import terraform_type, v7_token
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("aws:kms/key:Key", "aws_kms_key"),
+        ("aws:kms/alias:Alias", "aws_kms_alias"),
+        ("aws:s3/bucket:Bucket", "aws_s3_bucket"),
+        ("aws:s3/bucketV2:BucketV2", "aws_s3_bucket"),
+        ("aws:s3/bucketVersioning:BucketVersioning", "aws_s3_bucket_versioning"),
+        ("aws:s3/bucketVersioningV2:BucketVersioningV2", "aws_s3_bucket_versioning"),
+        (
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "aws_s3_bucket_server_side_encryption_configuration",
+        ),
+        (
+            "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+            "aws_s3_bucket_server_side_encryption_configuration",
+        ),
+        (
+            "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+            "aws_s3_bucket_lifecycle_configuration",
+        ),
+        (
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "aws_s3_bucket_public_access_block",
+        ),
+        ("aws:s3/bucketPolicy:BucketPolicy", "aws_s3_bucket_policy"),
+        ("aws:s3/bucketObjectv2:BucketObjectv2", "aws_s3_object"),
+        ("aws:s3/bucketObject:BucketObject", "aws_s3_bucket_object"),
+        ("aws:dynamodb/table:Table", "aws_dynamodb_table"),
+        ("aws:backup/vault:Vault", "aws_backup_vault"),
+        ("aws:backup/plan:Plan", "aws_backup_plan"),
+        ("aws:backup/selection:Selection", "aws_backup_selection"),
+        ("aws:iam/role:Role", "aws_iam_role"),
+        ("aws:iam/rolePolicy:RolePolicy", "aws_iam_role_policy"),
+        ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws_iam_role_policy_attachment"),
+        ("aws:lambda/function:Function", "aws_lambda_function"),
+        ("aws:lambda/permission:Permission", "aws_lambda_permission"),
+        ("aws:cloudwatch/logGroup:LogGroup", "aws_cloudwatch_log_group"),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", "aws_cloudwatch_metric_alarm"),
+        ("aws:cloudwatch/dashboard:Dashboard", "aws_cloudwatch_dashboard"),
+        ("aws:sns/topic:Topic", "aws_sns_topic"),
+        ("aws:sns/topicSubscription:TopicSubscription", "aws_sns_topic_subscription"),
+        ("aws:wafv2/webAcl:WebAcl", "aws_wafv2_web_acl"),
+        ("aws:wafv2/webAclAssociation:WebAclAssociation", "aws_wafv2_web_acl_association"),
+        (
+            "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+            "aws_wafv2_web_acl_logging_configuration",
+        ),
+        ("aws:apigateway/restApi:RestApi", "aws_api_gateway_rest_api"),
+        ("aws:apigateway/resource:Resource", "aws_api_gateway_resource"),
+        ("aws:apigateway/method:Method", "aws_api_gateway_method"),
+        ("aws:apigateway/integration:Integration", "aws_api_gateway_integration"),
+        ("aws:apigateway/deployment:Deployment", "aws_api_gateway_deployment"),
+        ("aws:apigateway/stage:Stage", "aws_api_gateway_stage"),
+        ("aws:apigateway/methodSettings:MethodSettings", "aws_api_gateway_method_settings"),
+        ("aws:apigateway/requestValidator:RequestValidator", "aws_api_gateway_request_validator"),
+        ("aws:apigateway/model:Model", "aws_api_gateway_model"),
+        ("aws:apigateway/account:Account", "aws_api_gateway_account"),
+    ],
+)
+def test_pulumi_aws_token_names_its_terraform_type(token: str, expected: str) -> None:
+    assert terraform_type(token) == expected
+
+
+def test_v6_tokens_resolve_to_their_v7_token() -> None:
+    assert v7_token("aws:s3/bucketV2:BucketV2") == "aws:s3/bucket:Bucket"
+    assert (
+        v7_token("aws:s3/bucketObjectv2:BucketObjectv2") == "aws:s3/bucketObjectv2:BucketObjectv2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("plural", "expected"),
+    [
+        ("rules", "rule"),
+        ("transitions", "transition"),
+        ("noncurrent_version_transitions", "noncurrent_version_transition"),
+        ("inline_policies", "inline_policy"),
+        ("global_secondary_indexes", "global_secondary_index"),
+        ("metric_queries", "metric_query"),
+        ("access", "access"),
+    ],
+)
+def test_lists_of_blocks_take_terraform_singular_names(plural: str, expected: str) -> None:
+    assert singular(plural) == expected
+
+
+def test_inputs_pulumi_renames_take_their_terraform_names() -> None:
+    assert (
+        terraform_attribute("aws_api_gateway_stage", "restApi", top_level=True, blocks=False)
+        == "rest_api_id"
+    )
+    assert (
+        terraform_attribute("aws_api_gateway_stage", "deployment", top_level=True, blocks=False)
+        == "deployment_id"
+    )
+    assert (
+        terraform_attribute("aws_lambda_permission", "function", top_level=True, blocks=False)
+        == "function_name"
+    )
+    assert (
+        terraform_attribute("aws_cloudwatch_metric_alarm", "name", top_level=True, blocks=False)
+        == "alarm_name"
+    )
+    assert (
+        terraform_attribute("aws_cloudwatch_metric_alarm", "name", top_level=False, blocks=False)
+        == "name"
+    )
