@@ -196,6 +196,8 @@ def test_unknown_customer_is_not_found_and_nothing_is_written(
     [
         ({"raw": "{not json"}, 400, "invalid_json"),
         ({"raw": ""}, 400, "invalid_json"),
+        ({"raw": '{"amount": ' + "1" * 5000 + "}"}, 400, "invalid_json"),
+        ({"raw": "[" * 3000 + "]" * 3000}, 400, "invalid_json"),
         ({"content_type": "text/plain"}, 415, "unsupported_media_type"),
         ({"content_type": None}, 415, "unsupported_media_type"),
         ({"content_type": "application/json; charset=latin-1"}, 415, "unsupported_media_type"),

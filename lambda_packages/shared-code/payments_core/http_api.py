@@ -41,7 +41,8 @@ def read_json_body(event: Mapping[str, Any], max_body_bytes: int) -> object:
     body = _body_bytes(proxy_event, max_body_bytes)
     try:
         return json.loads(body.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    # ValueError covers bad UTF-8, bad JSON and integers longer than Python converts.
+    except (ValueError, RecursionError) as error:
         raise RequestRejected(400, "invalid_json", "the body is not valid UTF-8 JSON") from error
 
 

@@ -23,6 +23,7 @@ from payments_core.validation import PaymentRequest
 PENDING = "PENDING"
 COMPLETED = "COMPLETED"
 
+# The UUIDv5 namespace of transaction ids; changing it would change the id of every key.
 _TRANSACTION_IDS = uuid.UUID("0b1e8a4c-55f2-4f4e-9d0c-6a5f0d1e2c3b")
 _CONDITION_FAILED = ("ConditionalCheckFailedException", "TransactionConflictException")
 
