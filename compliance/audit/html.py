@@ -70,11 +70,12 @@ def _bar(label: str, row: int, counts: dict[str, int], scale_total: int) -> Bar:
 
 
 def chart_bars(report: AuditReport) -> tuple[Bar, ...]:
-    """Controls by status, then evaluated findings of each severity by outcome."""
+    """Controls by status (its own scale), then the evaluated findings of each severity by
+    outcome (one scale for the four, so severities compare)."""
     controls = report.status_counts()
     by_severity = report.severity_counts()
-    widest = max([sum(controls.values()), *(sum(c.values()) for c in by_severity.values()), 1])
-    bars = [_bar("Controls", 0, controls, widest)]
+    widest = max([*(sum(c.values()) for c in by_severity.values()), 1])
+    bars = [_bar("Controls", 0, controls, max(sum(controls.values()), 1))]
     bars += [
         _bar(f"{severity.capitalize()} findings", row, counts, widest)
         for row, (severity, counts) in enumerate(by_severity.items(), start=1)

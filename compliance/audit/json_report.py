@@ -102,6 +102,7 @@ def _provenance(provenance: Provenance) -> dict[str, Any]:
         "policyPack": {"name": pack.name, "version": pack.version} if pack else None,
         "sha256": {
             "stackConfig": _digest(provenance.stack_config),
+            "stateFile": _digest(provenance.state_file),
             "resourceGraph": provenance.resource_graph_sha256,
             "policyConfig": _digest(provenance.policy_config),
         },

@@ -33,17 +33,24 @@ def type_chain(urn: str) -> list[str]:
 
 
 def _call_pattern(type_token: str) -> re.Pattern[str] | None:
-    """`aws:s3/bucket:Bucket` is constructed as `aws.s3.Bucket(` (or `s3.Bucket(`)."""
+    """`aws:s3/bucket:Bucket` is constructed as `aws.s3.Bucket(` (or `s3.Bucket(`); a module
+    named by a Python keyword takes an underscore (`aws:lambda/function:Function`: `lambda_`)."""
     match = re.fullmatch(r"[\w-]+:([\w-]+)(?:/[\w-]+)?:(\w+)", type_token)
     if match is None:
         return None
     module, cls = match.groups()
-    return re.compile(rf"(?<![\w]){re.escape(module)}\.{re.escape(cls)}\s*\(")
+    return re.compile(rf"(?<![\w]){re.escape(module)}_?\.{re.escape(cls)}\s*\(")
+
+
+def _literal(type_token: str) -> re.Pattern[str]:
+    """A component's type token as its module writes it, in quotes."""
+    return re.compile(rf"[\"']{re.escape(type_token)}[\"']")
 
 
 class SourceLocator:
     def __init__(self, project_dir: Path) -> None:
         self._project_dir = project_dir
+        self._located: dict[str | None, SourceLocation] = {}
 
     @cached_property
     def _modules(self) -> dict[str, list[str]]:
@@ -55,15 +62,15 @@ class SourceLocator:
         }
 
     def locate(self, urn: str | None) -> SourceLocation:
-        chain = type_chain(urn) if urn else []
-        if chain:
-            found = self._find(chain[-1], [self._component_module(t) for t in reversed(chain)])
-            if found:
-                return found
-        return SourceLocation(PROJECT_FILE, 1, declared=False)
+        if urn not in self._located:
+            chain = type_chain(urn) if urn else []
+            preferred = [self._component_module(t) for t in reversed(chain)]
+            found = self._find(chain[-1], preferred) if chain else None
+            self._located[urn] = found or SourceLocation(PROJECT_FILE, 1, declared=False)
+        return self._located[urn]
 
     def _component_module(self, type_token: str) -> str | None:
-        literal = re.compile(rf"[\"']{re.escape(type_token)}[\"']")
+        literal = _literal(type_token)
         return next(
             (path for path, lines in self._modules.items() if any(map(literal.search, lines))),
             None,
@@ -71,7 +78,7 @@ class SourceLocator:
 
     def _find(self, type_token: str, preferred: list[str | None]) -> SourceLocation | None:
         pattern = _call_pattern(type_token)
-        literal = re.compile(rf"[\"']{re.escape(type_token)}[\"']")
+        literal = _literal(type_token)
         order = [p for p in preferred if p] + sorted(self._modules)
         for path in order:
             for number, line in enumerate(self._modules[path], start=1):

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from compliance.analyzer import PackInfo
 from compliance.audit.locate import SourceLocation, SourceLocator
 from compliance.audit.provenance import Provenance
 from compliance.audit.redaction import scrub, secret_values
@@ -28,34 +29,6 @@ from compliance.findings import (
     redact,
 )
 from compliance.graph import ResourceGraph
-
-
-class PolicyLike(Protocol):
-    """What the report reads from a policy pack's policy (`compliance.analyzer.PolicyInfo`)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def enforcement(self) -> Enforcement: ...
-    @property
-    def severity(self) -> Severity | None: ...
-    @property
-    def remediation_steps(self) -> str: ...
-    @property
-    def control_id(self) -> str: ...
-
-
-class PackLike(Protocol):
-    """What the report reads from a policy pack (`compliance.analyzer.PackInfo`)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def version(self) -> str: ...
-    @property
-    def policies(self) -> Sequence[PolicyLike]: ...
 
 
 class DisagreementLike(Protocol):
@@ -217,7 +190,7 @@ class AuditInputs:
     graph: ResourceGraph
     findings: Sequence[Finding]
     """Every engine's findings; accepted risks included (duplicates are dropped)."""
-    pack: PackLike | None
+    pack: PackInfo | None
     disagreements: Sequence[DisagreementLike]
     project_dir: Path
 
@@ -276,7 +249,7 @@ def _identify(findings: Sequence[Finding], locator: SourceLocator) -> tuple[Repo
     return tuple(reported)
 
 
-def _rules(pack: PackLike | None, findings: Sequence[Finding]) -> tuple[Rule, ...]:
+def _rules(pack: PackInfo | None, findings: Sequence[Finding]) -> tuple[Rule, ...]:
     rules: dict[tuple[Source, str], Rule] = {}
     for policy in pack.policies if pack else ():
         rules[(Source.CROSSGUARD, policy.name)] = Rule(
@@ -295,7 +268,7 @@ def _rules(pack: PackLike | None, findings: Sequence[Finding]) -> tuple[Rule, ..
             rules[key] = Rule(
                 source=finding.source,
                 id=finding.rule,
-                description=finding.extra.get("description", finding.rule),
+                description=finding.extra.get("check_name", finding.rule),
                 remediation=finding.remediation,
                 controls=finding.controls,
                 severity=finding.severity,

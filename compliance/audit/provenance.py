@@ -49,6 +49,7 @@ class Provenance:
     tools: Mapping[str, str | None]
     policy_pack: PackId | None
     stack_config: FileDigest | None
+    state_file: FileDigest | None
     resource_graph_sha256: str
     policy_config: FileDigest | None
 
@@ -115,6 +116,7 @@ def collect_provenance(
     mode: str,
     project_dir: Path,
     stack_config: Path | None,
+    state_file: Path | None,
     policy_config: Path | None,
     policy_pack: PackId | None,
     now: datetime,
@@ -128,6 +130,7 @@ def collect_provenance(
         tools=tool_versions(),
         policy_pack=policy_pack,
         stack_config=sha256_file(stack_config, project_dir) if stack_config else None,
+        state_file=sha256_file(state_file, project_dir) if state_file else None,
         resource_graph_sha256=graph_sha256(graph),
         policy_config=sha256_file(policy_config, project_dir) if policy_config else None,
     )

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from compliance.analyzer import PackInfo, PolicyInfo
 from compliance.audit.model import AuditInputs, AuditReport, build_report
 from compliance.audit.provenance import PackId, collect_provenance
 from compliance.audit.redaction import secret_values
-from compliance.controls import control_id
+from compliance.controls import by_id, control_id
 from compliance.findings import (
     AcceptedRisk,
     Enforcement,
@@ -61,60 +62,66 @@ class Table(pulumi.ComponentResource):
 '''
 
 
-@dataclass(frozen=True)
-class FakePolicy:
-    """The shape of `compliance.analyzer.PolicyInfo` the report reads."""
+def policy(
+    name: str,
+    control_id: str,
+    enforcement: Enforcement,
+    severity: Severity,
+    *,
+    description: str,
+    remediation: str,
+) -> PolicyInfo:
+    control = by_id(control_id)
+    assert control is not None, control_id
+    return PolicyInfo(
+        name=name,
+        description=description,
+        enforcement=enforcement,
+        severity=severity,
+        framework=control.framework,
+        framework_version=control.version,
+        reference=control.reference,
+        remediation_steps=remediation,
+        config_schema=None,
+        kind="resource",
+    )
 
-    name: str
-    description: str
-    enforcement: Enforcement
-    severity: Severity | None
-    remediation_steps: str
-    control_id: str
 
-
-@dataclass(frozen=True)
-class FakePack:
-    name: str
-    version: str
-    policies: tuple[FakePolicy, ...]
-
-
-PACK = FakePack(
+PACK = PackInfo(
     "payments-policies",
     "1.2.0",
     (
-        FakePolicy(
+        policy(
             "s3-bucket-cmk-encryption",
-            "S3 buckets are encrypted with the payments CMK.",
-            Enforcement.MANDATORY,
-            Severity.HIGH,
-            "Set the bucket's server-side encryption to aws:kms with the payments key.",
             ENCRYPTION,
-        ),
-        FakePolicy(
-            "kms-key-rotation",
-            "Customer managed keys rotate yearly.",
             Enforcement.MANDATORY,
             Severity.HIGH,
-            "Set enableKeyRotation to true.",
-            ROTATION,
+            description="S3 buckets are encrypted with the payments CMK.",
+            remediation="Set the bucket's server-side encryption to aws:kms with the payments key.",
         ),
-        FakePolicy(
+        policy(
+            "kms-key-rotation",
+            ROTATION,
+            Enforcement.MANDATORY,
+            Severity.HIGH,
+            description="Customer managed keys rotate yearly.",
+            remediation="Set enableKeyRotation to true.",
+        ),
+        policy(
             "stateful-resources-protected",
-            "Stateful resources are protected from deletion.",
+            PROTECTION,
             Enforcement.ADVISORY,
             Severity.MEDIUM,
-            "Pass protect=True in the resource options.",
-            PROTECTION,
+            description="Stateful resources are protected from deletion.",
+            remediation="Pass protect=True in the resource options.",
         ),
-        FakePolicy(
+        policy(
             "lambda-xray-tracing",
-            "Functions are traced with X-Ray.",
+            TRACING,
             Enforcement.ADVISORY,
             Severity.LOW,
-            "Set tracingConfig.mode to Active.",
-            TRACING,
+            description="Functions are traced with X-Ray.",
+            remediation="Set tracingConfig.mode to Active.",
         ),
     ),
 )
@@ -224,7 +231,10 @@ def make_findings() -> list[Finding]:
                 owner="payments-platform",
                 scope=TABLE,
             ),
-            extra={"description": "DynamoDB tables use a customer managed KMS key"},
+            extra={
+                "check_name": "Ensure DynamoDB Tables are encrypted using a KMS Customer "
+                "Managed CMK"
+            },
         ),
         Finding(
             source=Source.CHECKOV,
@@ -274,6 +284,7 @@ def make_report(
         mode="offline",
         project_dir=project_dir,
         stack_config=project_dir / "Pulumi.prod.yaml",
+        state_file=None,
         policy_config=project_dir / "policy.json",
         policy_pack=PackId(PACK.name, PACK.version),
         now=now,

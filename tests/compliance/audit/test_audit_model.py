@@ -155,3 +155,13 @@ def test_locator_prefers_the_module_of_the_resources_component(tmp_path: Path) -
     assert location.path == "infra/storage.py"
     plain = SourceLocator(tmp_path).locate("urn:pulumi:prod::payments::aws:s3/bucket:Bucket::x")
     assert (plain.path, plain.line) == ("infra/aaa_logs.py", 2)
+
+
+def test_locator_finds_classes_of_modules_named_by_python_keywords(tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "functions.py").write_text(
+        "import pulumi_aws as aws\n\nfn = aws.lambda_.Function(\n    'processor',\n)\n"
+    )
+    urn = "urn:pulumi:prod::payments::aws:lambda/function:Function::processor"
+    location = SourceLocator(tmp_path).locate(urn)
+    assert (location.path, location.line, location.declared) == ("infra/functions.py", 3, True)
