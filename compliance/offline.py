@@ -32,6 +32,7 @@ import runpy
 import sys
 import threading
 import traceback
+from collections import Counter, deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -291,6 +292,52 @@ class RecordingMonitor(MockMonitor):
         return reference
 
 
+class OutstandingOutputs:
+    """The SDK's list of unresolved outputs, with the operations it uses, removal in O(1).
+
+    The SDK keeps every output it creates in a deque until it resolves, and removes each
+    resolved one with `deque.remove`, which scans: with tens of thousands of outputs pending
+    (thousands of resources), that is quadratic and dominates the run. Here an output that
+    resolves is only uncounted; `popleft` skips entries that no longer count.
+    """
+
+    def __init__(self) -> None:
+        self._order: deque[Any] = deque()
+        self._pending: Counter[Any] = Counter()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, task: Any) -> None:
+        self._order.append(task)
+        self._pending[task] += 1
+        self._size += 1
+
+    def remove(self, task: Any) -> None:
+        if self._pending[task] <= 0:
+            raise ValueError("not pending")
+        self._uncount(task)
+
+    def popleft(self) -> Any:
+        while True:
+            task = self._order.popleft()
+            if self._pending[task] > 0:
+                self._uncount(task)
+                return task
+
+    def clear(self) -> None:
+        self._order.clear()
+        self._pending.clear()
+        self._size = 0
+
+    def _uncount(self, task: Any) -> None:
+        self._pending[task] -= 1
+        if not self._pending[task]:
+            del self._pending[task]
+        self._size -= 1
+
+
 def _run_in_stack(
     project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor
 ) -> None:
@@ -307,6 +354,7 @@ def _run_in_stack(
             root_directory=str(project.directory),
         )
     )
+    settings.SETTINGS.outputs = OutstandingOutputs()
     set_all_config(config.values, sorted(config.secret_keys))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

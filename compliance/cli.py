@@ -1,0 +1,240 @@
+"""`python -m compliance <command>`: the one entry point nox, CI and people share.
+
+Each command is one entry in `COMMANDS`: its help, how it adds its arguments, and what it runs.
+A user's mistake (`UserError`) ends the run with one line on stderr and exit code 2; `--debug`
+adds the traceback of what caused it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from compliance import pulumi_cli
+from compliance.checkov import command as checkov_command
+from compliance.errors import UserError
+from compliance.offline import load_project, load_stack_config
+from compliance.policy_config import load_policy_config
+from compliance.preview import (
+    DEFAULT_BUILD_DIR,
+    DEFAULT_PACK_DIR,
+    DEFAULT_POLICY_CONFIG,
+    DEFAULT_STACK,
+    MODE_DESCRIPTIONS,
+    PreviewResult,
+    analyze_state,
+    preview,
+    render,
+)
+
+USER_ERROR_EXIT = 2
+REGION_SETTING = "allowedRegions"
+"""The policy config property that lists the regions a stack may deploy to."""
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command].run(args)
+    except UserError as error:
+        if args.debug and error.__cause__ is not None:
+            traceback.print_exception(error.__cause__, file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
+        return USER_ERROR_EXIT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m compliance", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name, command in COMMANDS.items():
+        subparser = subparsers.add_parser(name, help=command.help, description=command.help)
+        subparser.add_argument(
+            "--debug", action="store_true", help="show the traceback behind an error"
+        )
+        command.add_arguments(subparser)
+    return parser
+
+
+def _pack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy-pack", type=Path, default=DEFAULT_PACK_DIR, metavar="DIR")
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"policy config JSON (default: {DEFAULT_POLICY_CONFIG} when it exists)",
+    )
+    parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR")
+
+
+def _stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", default=DEFAULT_STACK)
+    parser.add_argument("--project-dir", type=Path, default=Path("."), metavar="DIR")
+    _pack_arguments(parser)
+
+
+def _preview_arguments(parser: argparse.ArgumentParser) -> None:
+    _stack_arguments(parser)
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="preview offline even when the Pulumi CLI is installed",
+    )
+
+
+def _policy_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state", type=Path, required=True, metavar="FILE", help="a `pulumi stack export` file"
+    )
+    _pack_arguments(parser)
+
+
+def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
+    _stack_arguments(parser)
+    parser.add_argument(
+        "--yes", action="store_true", help="pass --yes to `pulumi up` (no confirmation prompt)"
+    )
+
+
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sizes",
+        default="100,500,1000,5000",
+        help="comma-separated inventory sizes (resources) to time besides the stack itself",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best is kept")
+    parser.add_argument("--project-dir", type=Path, default=Path("."), metavar="DIR")
+    _pack_arguments(parser)
+
+
+def _policy_config(args: argparse.Namespace) -> Path | None:
+    if args.policy_pack_config is not None:
+        return Path(args.policy_pack_config)
+    return DEFAULT_POLICY_CONFIG if DEFAULT_POLICY_CONFIG.is_file() else None
+
+
+def _target(args: argparse.Namespace) -> pulumi_cli.StackTarget:
+    return pulumi_cli.StackTarget(
+        args.project_dir, args.stack, args.policy_pack, _policy_config(args)
+    )
+
+
+def _run_preview(args: argparse.Namespace) -> int:
+    executable = None if args.offline else pulumi_cli.find_pulumi()
+    if executable is not None:
+        print(f"Mode: {MODE_DESCRIPTIONS['cli']}", flush=True)
+        invocation = pulumi_cli.preview_invocation(executable, _target(args), os.environ)
+        return pulumi_cli.run(invocation)
+    return _offline_preview(args).exit_code
+
+
+def _offline_preview(args: argparse.Namespace) -> PreviewResult:
+    result = preview(
+        args.project_dir,
+        args.stack,
+        _policy_config(args),
+        args.build_dir,
+        pack_dir=args.policy_pack,
+    )
+    render(result, sys.stdout)
+    return result
+
+
+def _run_policy(args: argparse.Namespace) -> int:
+    result = analyze_state(args.state, args.policy_pack, _policy_config(args), args.build_dir)
+    render(result, sys.stdout)
+    return result.exit_code
+
+
+def _run_deploy(args: argparse.Namespace) -> int:
+    executable = pulumi_cli.require_pulumi("deploy")
+    result = _offline_preview(args)
+    if result.policy.blocking:
+        raise pulumi_cli.PulumiCliError(
+            f"deploy refused: the preview has {len(result.policy.blocking)} mandatory policy "
+            "violation(s), listed above"
+        )
+    _check_region(args, result)
+    invocation = pulumi_cli.up_invocation(executable, _target(args), os.environ, yes=args.yes)
+    return pulumi_cli.run(invocation)
+
+
+def _check_region(args: argparse.Namespace, result: PreviewResult) -> None:
+    """The stack's `aws:region` must be one the policy config allows."""
+    project = load_project(args.project_dir.resolve())
+    region = load_stack_config(project, args.stack).get("aws:region")
+    config_path = _policy_config(args)
+    config = load_policy_config(config_path, result.policy.pack)
+    allowed = sorted(
+        {
+            region_name
+            for entry in config.values()
+            for region_name in entry.properties.get(REGION_SETTING, ())
+        }
+    )
+    stack_file = project.stack_config_path(args.stack)
+    if region is None:
+        raise pulumi_cli.PulumiCliError(f"deploy refused: {stack_file} sets no aws:region")
+    if not allowed:
+        raise pulumi_cli.PulumiCliError(
+            f"deploy refused: the policy config ({config_path or 'pack defaults'}) names no "
+            f"{REGION_SETTING} to check aws:region {region!r} against"
+        )
+    if region not in allowed:
+        raise pulumi_cli.PulumiCliError(
+            f"deploy refused: {stack_file}: aws:region {region!r} is not an allowed region "
+            f"({', '.join(allowed)}) in {config_path}"
+        )
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    # The benchmarks live beside the package, not in it: importable from the project root only.
+    from benchmarks.preview_bench import run_benchmark  # noqa: PLC0415
+
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    return run_benchmark(
+        args.project_dir,
+        args.policy_pack,
+        _policy_config(args),
+        sizes=sizes,
+        repeat=args.repeat,
+        out=sys.stdout,
+    )
+
+
+COMMANDS: dict[str, Command] = {
+    "preview": Command(
+        "preview the stack with the policy pack (Pulumi CLI when installed, offline otherwise)",
+        _preview_arguments,
+        _run_preview,
+    ),
+    "policy": Command(
+        "run the policy pack over a deployed stack's `pulumi stack export` document",
+        _policy_arguments,
+        _run_policy,
+    ),
+    "deploy": Command(
+        "`pulumi up` with the policy pack, once the offline preview and region check pass",
+        _deploy_arguments,
+        _run_deploy,
+    ),
+    "bench": Command(
+        "time the offline preview with policies on the stack and on synthetic inventories",
+        _bench_arguments,
+        _run_bench,
+    ),
+    "checkov": Command(checkov_command.HELP, checkov_command.add_arguments, checkov_command.run),
+}

@@ -1,0 +1,254 @@
+"""Drive the policy pack over a resource graph as the Pulumi engine does, and turn its answers
+into findings and engine events.
+
+The engine's order, mirrored here: `GetAnalyzerInfo`, `Configure` with the policy config, then for
+every registered resource in registration order (the stack, components and providers included)
+`Remediate` and `Analyze` with its inputs and its provider, and finally one `AnalyzeStack`. For a
+resource's `Analyze`, the engine reports every diagnostic against that resource; for
+`AnalyzeStack`, against the diagnostic's resource when it is in the stack, else the root stack.
+`Remediate` is skipped when no policy runs at the `remediate` level: the pack answers such a call
+with nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from compliance.analyzer import (
+    AnalyzeResult,
+    Diagnostic,
+    PackInfo,
+    PolicyInfo,
+    PolicyPackProcess,
+)
+from compliance.events import (
+    analyze_stack_summary_event,
+    analyze_summary_event,
+    policy_event,
+    policy_remediation_event,
+)
+from compliance.findings import Enforcement, Finding, Outcome, ResourceRef, Severity, Source
+from compliance.graph import STACK_TYPE, GraphResource, ResourceGraph
+from compliance.policy_config import PolicyConfigEntry, load_policy_config
+
+DEFAULT_SEVERITY = Severity.MEDIUM
+"""For a policy that declares no severity (Pulumi leaves it blank)."""
+
+
+@dataclass(frozen=True)
+class PolicyRun:
+    pack: PackInfo
+    findings: tuple[Finding, ...]
+    events: tuple[dict[str, Any], ...]
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        """Mandatory violations: a deployment stops on any of them."""
+        return tuple(f for f in self.findings if f.blocks)
+
+
+def analyze_graph(
+    graph: ResourceGraph,
+    pack_dir: Path,
+    policy_config: Path | None,
+    *,
+    dry_run: bool = True,
+) -> PolicyRun:
+    """Run the pack over `graph`; `dry_run` says whether the graph is a preview's."""
+    with PolicyPackProcess(
+        pack_dir, project=graph.project, stack=graph.stack, dry_run=dry_run
+    ) as pack:
+        info = pack.info()
+        config = load_policy_config(policy_config, info)
+        pack.configure(config)
+        levels = {p.name: _effective_level(p, config) for p in info.policies}
+        recorder = _Recorder(info, levels, graph)
+        remediating = Enforcement.REMEDIATE in levels.values()
+        for registered in graph.resources:
+            provider = graph.provider_of(registered)
+            resource = registered
+            if remediating:
+                resource = recorder.remediated(registered, pack.remediate(registered, provider))
+            recorder.resource_result(resource, pack.analyze(resource, provider))
+        recorder.stack_result(pack.analyze_stack(graph))
+    return PolicyRun(info, tuple(recorder.findings), tuple(recorder.events))
+
+
+def _effective_level(policy: PolicyInfo, config: Mapping[str, PolicyConfigEntry]) -> Enforcement:
+    entry = config.get(policy.name)
+    if entry is not None and entry.enforcement is not None:
+        return entry.enforcement
+    return policy.enforcement
+
+
+class _Recorder:
+    """Collects findings and events in the order the engine would emit them."""
+
+    def __init__(
+        self, pack: PackInfo, levels: Mapping[str, Enforcement], graph: ResourceGraph
+    ) -> None:
+        self._pack = pack
+        self._levels = levels
+        self._graph = graph
+        self._policies = {p.name: p for p in pack.policies}
+        self._root = next((r for r in graph.resources if r.type == STACK_TYPE), None)
+        self.findings: list[Finding] = []
+        self.events: list[dict[str, Any]] = []
+
+    def remediated(self, resource: GraphResource, remediations: Iterable[Any]) -> GraphResource:
+        for remediation in remediations:
+            if remediation.diagnostic:
+                self.events.append(
+                    self._event(
+                        resource.urn,
+                        remediation.policy_name,
+                        remediation.diagnostic,
+                        Enforcement.ADVISORY,
+                    )
+                )
+            elif remediation.properties is not None:
+                self.events.append(
+                    policy_remediation_event(
+                        resource.urn,
+                        policy_name=remediation.policy_name,
+                        pack_name=self._pack.name,
+                        pack_version=self._pack.version,
+                        before=resource.inputs,
+                        after=remediation.properties,
+                    )
+                )
+                resource = replace(resource, inputs=dict(remediation.properties))
+        return resource
+
+    def resource_result(self, resource: GraphResource, result: AnalyzeResult) -> None:
+        ref = _ref(resource)
+        failed: set[str] = set()
+        reported: set[str] = set()
+        for diagnostic in result.diagnostics:
+            self.events.append(self._diagnostic_event(resource.urn, diagnostic))
+            self.findings.append(self._diagnostic_finding(diagnostic, ref))
+            reported.add(diagnostic.policy_name)
+            if not diagnostic.unable_to_run:
+                failed.add(diagnostic.policy_name)
+        not_applicable = self._not_applicable(result, ref)
+        passed = self._passes("resource", reported | not_applicable, ref)
+        self.events.append(
+            analyze_summary_event(
+                resource.urn,
+                pack_name=self._pack.name,
+                pack_version=self._pack.version,
+                passed=passed,
+                failed=sorted(failed),
+            )
+        )
+
+    def stack_result(self, result: AnalyzeResult) -> None:
+        failed: set[str] = set()
+        reported: set[str] = set()
+        for diagnostic in result.diagnostics:
+            resource = self._graph.get(diagnostic.urn) if diagnostic.urn else None
+            target = resource or self._root
+            self.events.append(self._diagnostic_event(target.urn if target else "", diagnostic))
+            self.findings.append(
+                self._diagnostic_finding(diagnostic, _ref(resource) if resource else None)
+            )
+            reported.add(diagnostic.policy_name)
+            if not diagnostic.unable_to_run:
+                failed.add(diagnostic.policy_name)
+        not_applicable = self._not_applicable(result, None)
+        passed = self._passes("stack", reported | not_applicable, None)
+        self.events.append(
+            analyze_stack_summary_event(
+                pack_name=self._pack.name,
+                pack_version=self._pack.version,
+                passed=passed,
+                failed=sorted(failed),
+            )
+        )
+
+    def _not_applicable(self, result: AnalyzeResult, ref: ResourceRef | None) -> set[str]:
+        names: set[str] = set()
+        for skipped in result.not_applicable:
+            policy = self._policies.get(skipped.policy_name)
+            if policy is None:
+                continue
+            names.add(policy.name)
+            self.findings.append(
+                self._finding(
+                    policy, Outcome.NOT_APPLICABLE, skipped.reason or "not applicable", ref
+                )
+            )
+        return names
+
+    def _passes(self, kind: str, reported: set[str], ref: ResourceRef | None) -> list[str]:
+        passed = []
+        for policy in self._pack.policies:
+            level = self._levels[policy.name]
+            if policy.kind != kind or level is Enforcement.DISABLED or policy.name in reported:
+                continue
+            passed.append(policy.name)
+            self.findings.append(self._finding(policy, Outcome.PASS, policy.description, ref))
+        return passed
+
+    def _diagnostic_finding(self, diagnostic: Diagnostic, ref: ResourceRef | None) -> Finding:
+        policy = self._policies.get(diagnostic.policy_name)
+        outcome = Outcome.NOT_RUN if diagnostic.unable_to_run else Outcome.FAIL
+        return Finding(
+            source=Source.CROSSGUARD,
+            rule=diagnostic.policy_name,
+            controls=(policy.control_id,) if policy and policy.framework else (),
+            severity=diagnostic.severity or (policy and policy.severity) or DEFAULT_SEVERITY,
+            enforcement=diagnostic.enforcement,
+            outcome=outcome,
+            message=diagnostic.message,
+            resource=ref,
+            remediation=policy.remediation_steps if policy else "",
+            extra={"description": diagnostic.description},
+        )
+
+    def _finding(
+        self, policy: PolicyInfo, outcome: Outcome, message: str, ref: ResourceRef | None
+    ) -> Finding:
+        return Finding(
+            source=Source.CROSSGUARD,
+            rule=policy.name,
+            controls=(policy.control_id,) if policy.framework else (),
+            severity=policy.severity or DEFAULT_SEVERITY,
+            enforcement=self._levels[policy.name],
+            outcome=outcome,
+            message=message,
+            resource=ref,
+            remediation=policy.remediation_steps,
+            extra={"description": policy.description},
+        )
+
+    def _diagnostic_event(self, urn: str, diagnostic: Diagnostic) -> dict[str, Any]:
+        return policy_event(
+            urn,
+            message=diagnostic.message,
+            policy_name=diagnostic.policy_name,
+            pack_name=diagnostic.pack_name or self._pack.name,
+            pack_version=diagnostic.pack_version or self._pack.version,
+            enforcement=diagnostic.enforcement.value,
+            severity=diagnostic.severity.value if diagnostic.severity else None,
+        )
+
+    def _event(
+        self, urn: str, policy_name: str, message: str, enforcement: Enforcement
+    ) -> dict[str, Any]:
+        return policy_event(
+            urn,
+            message=message,
+            policy_name=policy_name,
+            pack_name=self._pack.name,
+            pack_version=self._pack.version,
+            enforcement=enforcement.value,
+            severity=None,
+        )
+
+
+def _ref(resource: GraphResource) -> ResourceRef:
+    return ResourceRef(urn=resource.urn, type=resource.type, name=resource.name)
