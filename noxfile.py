@@ -13,7 +13,15 @@ os.environ.setdefault("UV_NATIVE_TLS", "true")
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
 
-SOURCES = ["infra", "policy_pack", "lambda_packages", "compliance", "tests", "noxfile.py"]
+SOURCES = [
+    "infra",
+    "policy_pack",
+    "lambda_packages",
+    "compliance",
+    "benchmarks",
+    "tests",
+    "noxfile.py",
+]
 
 
 def install_project(session: nox.Session, extras: str = "dev") -> None:
@@ -34,6 +42,37 @@ def tests(session: nox.Session) -> None:
     """Every test: the program under mocks, the pack over its protocol, moto, checkov, browser."""
     install_project(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def preview(session: nox.Session) -> None:
+    """Preview the stack with the policy pack: `pulumi preview --policy-pack` when the CLI is
+    installed, offline otherwise (`-- --stack NAME`, `-- --offline`); fails on a mandatory
+    violation."""
+    install_project(session)
+    session.run("python", "-m", "compliance", "preview", *session.posargs)
+
+
+@nox.session
+def policy(session: nox.Session) -> None:
+    """The policy pack over a deployed stack's `pulumi stack export` (`-- --state FILE`)."""
+    install_project(session)
+    session.run("python", "-m", "compliance", "policy", *session.posargs)
+
+
+@nox.session
+def deploy(session: nox.Session) -> None:
+    """`pulumi up --policy-pack`, once the offline preview and the region check pass; asks for
+    confirmation unless given `-- --yes`."""
+    install_project(session)
+    session.run("python", "-m", "compliance", "deploy", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Wall time of the offline preview with policies: the stack and 100-5,000 resources."""
+    install_project(session)
+    session.run("python", "-m", "compliance", "bench", *session.posargs)
 
 
 @nox.session
