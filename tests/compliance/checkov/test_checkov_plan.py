@@ -18,7 +18,8 @@ def planned(plan: TerraformPlan, name: str) -> dict[str, Any]:
 
 def expressions(plan: TerraformPlan, name: str) -> dict[str, Any]:
     resources = plan.document["configuration"]["root_module"]["resources"]
-    return next(r for r in resources if r["name"] == name)["expressions"]
+    found: dict[str, Any] = next(r for r in resources if r["name"] == name)["expressions"]
+    return found
 
 
 def test_every_resource_of_the_stack_is_converted_to_its_terraform_type(
