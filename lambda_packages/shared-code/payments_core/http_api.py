@@ -39,9 +39,9 @@ def read_json_body(event: Mapping[str, Any], max_body_bytes: int) -> object:
     proxy_event = APIGatewayProxyEvent(dict(event))
     _require_json_content_type(proxy_event.headers.get("content-type"))
     body = _body_bytes(proxy_event, max_body_bytes)
+    # ValueError covers bad UTF-8, bad JSON and integers longer than Python converts.
     try:
         return json.loads(body.decode("utf-8"), parse_float=Decimal)
-    # ValueError covers bad UTF-8, bad JSON and integers longer than Python converts.
     except (ValueError, RecursionError) as error:
         raise RequestRejected(400, "invalid_json", "the body is not valid UTF-8 JSON") from error
 
