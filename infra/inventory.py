@@ -45,9 +45,10 @@ STACK_ENVIRONMENT = (
 _SCHEMA = json.loads(Path(__file__).with_name("inventory.schema.json").read_text(encoding="utf-8"))
 _VALIDATOR = Draft202012Validator(_SCHEMA)
 
-# The seed's inventory, used when the file is missing (with a warning).
-DEFAULT_INVENTORY: Mapping[str, Any] = MappingProxyType(
-    {
+
+def default_inventory() -> dict[str, Any]:
+    """The seed's inventory (with Python functions), used when the file is missing."""
+    return {
         "s3Buckets": [
             {"name": "payment-documents"},
             {"name": RECEIPTS_BUCKET},
@@ -70,7 +71,6 @@ DEFAULT_INVENTORY: Mapping[str, Any] = MappingProxyType(
             {"name": "payment-validator", "handler": "app.handler", "runtime": "python3.12"},
         ],
     }
-)
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def load_inventory(settings: Settings, warn: Callable[[str], None] = pulumi.log.
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         warn(f"{source} not found: using the built-in default inventory (the seed's resources)")
-        return parse_inventory(DEFAULT_INVENTORY, "built-in default inventory", settings)
+        return parse_inventory(default_inventory(), "built-in default inventory", settings)
     except (OSError, UnicodeDecodeError) as bad:
         raise ConfigError(source, "$", f"cannot be read as UTF-8 text ({bad})") from None
     try:

@@ -6,6 +6,9 @@ was registered (type, name, inputs, parent, dependencies, property dependencies,
 stack's exports, the warnings logged and the invokes made.
 """
 
+import importlib
+import inspect
+import json
 import logging
 import runpy
 from collections.abc import Callable, Mapping
@@ -59,6 +62,20 @@ class StackRun:
     def linked(self, registration: Registration, prop: str) -> list[Registration]:
         """The resources a property depends on (what the engine records as its links)."""
         return [self.by_urn(urn) for urn in registration.property_dependencies.get(prop, ())]
+
+
+def taggable(token: str) -> bool:
+    """Whether the pulumi-aws class behind a type token has a `tags` input."""
+    _, module_path, name = token.split(":")
+    module = module_path.split("/")[0]
+    cls = getattr(importlib.import_module(f"pulumi_aws.{module}{'_' * (module == 'lambda')}"), name)
+    return "tags" in inspect.signature(cls._internal_init).parameters
+
+
+def statements(policy: str) -> list[dict[str, Any]]:
+    """The statements of a JSON policy document."""
+    document: dict[str, Any] = json.loads(policy)
+    return list(document["Statement"])
 
 
 def _arn(service: str, resource: str) -> str:
@@ -158,9 +175,15 @@ class _Warnings(logging.Handler):
         self.run.warnings.append(record.getMessage())
 
 
-def run_stack(config: Mapping[str, str] | None = None, **overrides: str) -> StackRun:
-    """Run the program with `BASE_CONFIG`, `config` and `payments:<key>` overrides."""
-    run = StackRun()
+def run_stack(
+    config: Mapping[str, str] = BASE_CONFIG, /, *, into: StackRun | None = None, **overrides: str
+) -> StackRun:
+    """Run the program with `config` (full keys) and `payments:<key>` overrides.
+
+    What it registers is recorded into `into` (a new `StackRun` by default), so a run that raises
+    can still be inspected.
+    """
+    run = StackRun() if into is None else into
     logger = logging.getLogger(f"stack-run-{id(run)}")
     logger.propagate = False
     logger.addHandler(_Warnings(run))
@@ -175,8 +198,7 @@ def run_stack(config: Mapping[str, str] | None = None, **overrides: str) -> Stac
     )
     set_all_config(
         {
-            **BASE_CONFIG,
-            **(config or {}),
+            **config,
             **{f"payments:{key}": value for key, value in overrides.items()},
         }
     )

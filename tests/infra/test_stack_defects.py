@@ -1,0 +1,321 @@
+"""The seed's defects (a)-(j) and the issue's "Also" items, each proven fixed."""
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stack_harness import ACCOUNT_ID, MIGRATION_DATE, REGION, StackRun, run_stack, statements
+
+from infra.config import PROJECT_ROOT
+from infra.errors import ConfigError
+
+KMS_ENCRYPTED = [
+    ("aws:lambda/function:Function", "kmsKeyArn"),
+    ("aws:cloudwatch/logGroup:LogGroup", "kmsKeyId"),
+    ("aws:backup/vault:Vault", "kmsKeyArn"),
+    ("aws:sns/topic:Topic", "kmsMasterKeyId"),
+]
+DATA_SERVICES = ("dynamodb", "s3", "kms")
+
+
+@pytest.fixture(scope="module")
+def unprotected() -> StackRun:
+    return run_stack(protect="false", apiAuthorization="NONE", migrationDate="2027-01-15")
+
+
+def test_a_function_code_goes_to_the_lambda_code_bucket(stack: StackRun) -> None:
+    code_bucket = stack.one("aws:s3/bucket:Bucket", "bucket-lambda-code")
+    objects = stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    assert len(objects) == 2
+    for code in objects:
+        assert stack.linked(code, "bucket") == [code_bucket]
+        assert code.inputs["bucket"] == f"{ACCOUNT_ID}-lambda-code-prod"
+    for function in stack.of_type("aws:lambda/function:Function"):
+        (code,) = stack.linked(function, "s3Bucket")
+        assert code in objects
+        assert function.inputs["s3Bucket"] == f"{ACCOUNT_ID}-lambda-code-prod"
+        assert stack.linked(function, "s3Key") == [code]
+
+
+def test_b_migration_date_tag_comes_from_config_not_today(
+    stack: StackRun, unprotected: StackRun
+) -> None:
+    for run, date in ((stack, MIGRATION_DATE), (unprotected, "2027-01-15")):
+        dates = {r.inputs["tags"]["MigrationDate"] for r in run.registrations if "tags" in r.inputs}
+        assert dates == {date}
+    assert stack.outputs["migrationSummary"]["migrationDate"] == MIGRATION_DATE
+
+
+def test_c_tables_are_encrypted_with_the_customer_managed_key(stack: StackRun) -> None:
+    key = stack.one("aws:kms/key:Key")
+    for table in stack.of_type("aws:dynamodb/table:Table"):
+        assert table.inputs["serverSideEncryption"] == {
+            "enabled": True,
+            "kmsKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/key-id",
+        }
+        assert stack.linked(table, "serverSideEncryption") == [key]
+
+
+@pytest.mark.parametrize(("token", "prop"), KMS_ENCRYPTED)
+def test_d_environment_logs_vault_and_topic_are_encrypted_with_the_key(
+    stack: StackRun, token: str, prop: str
+) -> None:
+    key = stack.one("aws:kms/key:Key")
+    resources = stack.of_type(token)
+    assert resources
+    for resource in resources:
+        assert resource.inputs[prop] == f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/key-id"
+        assert stack.linked(resource, prop) == [key]
+
+
+def test_d_key_policy_lets_cloudwatch_logs_in_the_region_use_the_key(stack: StackRun) -> None:
+    policy = statements(stack.one("aws:kms/key:Key").inputs["policy"])
+    (logs,) = [s for s in policy if s["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}]
+    assert {"kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"} <= set(logs["Action"])
+    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:*"
+    )
+    (alarms,) = [s for s in policy if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert "kms:GenerateDataKey*" in alarms["Action"]
+
+
+def test_e_post_payment_requires_iam_auth_and_validates_requests(stack: StackRun) -> None:
+    method = stack.one("aws:apigateway/method:Method")
+    assert method.inputs["authorization"] == "AWS_IAM"
+    validator = stack.one("aws:apigateway/requestValidator:RequestValidator")
+    assert validator.inputs["validateRequestBody"] is True
+    assert validator.inputs["validateRequestParameters"] is True
+    assert stack.linked(method, "requestValidatorId") == [validator]
+    model = stack.one("aws:apigateway/model:Model")
+    assert stack.linked(method, "requestModels") == [model]
+
+
+def test_e_authorization_is_configurable_and_redeploys_the_stage(
+    stack: StackRun, unprotected: StackRun
+) -> None:
+    assert unprotected.one("aws:apigateway/method:Method").inputs["authorization"] == "NONE"
+
+    def trigger(run: StackRun) -> Any:
+        return run.one("aws:apigateway/deployment:Deployment").inputs["triggers"]["redeployment"]
+
+    assert trigger(stack) != trigger(unprotected)
+
+
+def test_f_no_data_trace_info_logging_and_json_access_logs_to_the_encrypted_group(
+    stack: StackRun,
+) -> None:
+    settings = stack.one("aws:apigateway/methodSettings:MethodSettings").inputs["settings"]
+    assert settings["dataTraceEnabled"] is False
+    assert settings["loggingLevel"] == "INFO"
+    stage = stack.one("aws:apigateway/stage:Stage")
+    access = stage.inputs["accessLogSettings"]
+    log_format = json.loads(access["format"])
+    assert log_format["requestId"] == "$context.requestId"
+    assert not any("body" in value.lower() for value in log_format.values())
+    (group,) = stack.linked(stage, "accessLogSettings")
+    assert group.type == "aws:cloudwatch/logGroup:LogGroup"
+    assert "kmsKeyId" in group.inputs
+
+
+def test_f_api_gateway_account_has_its_cloudwatch_role(stack: StackRun) -> None:
+    account = stack.one("aws:apigateway/account:Account")
+    (role,) = stack.linked(account, "cloudwatchRoleArn")
+    assert statements(role.inputs["assumeRolePolicy"])[0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"
+    }
+    attachment = stack.one(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "payments-api-cloudwatch-role-policy"
+    )
+    assert attachment.inputs["policyArn"].endswith("AmazonAPIGatewayPushToCloudWatchLogs")
+    stage = stack.one("aws:apigateway/stage:Stage")
+    assert account.urn in stage.dependencies
+
+
+def _alarms(stack: StackRun, kind: str) -> list[dict[str, Any]]:
+    return [
+        alarm.inputs
+        for alarm in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if f"-{kind}-" in alarm.inputs["name"]
+    ]
+
+
+def test_g_error_alarm_is_errors_over_invocations_above_one_percent(stack: StackRun) -> None:
+    alarms = _alarms(stack, "error-rate")
+    assert len(alarms) == 2
+    for alarm in alarms:
+        assert "statistic" not in alarm
+        assert alarm["threshold"] == 1.0
+        assert alarm["comparisonOperator"] == "GreaterThanThreshold"
+        queries = {q["id"]: q for q in alarm["metricQueries"]}
+        assert queries["errors"]["metric"]["metricName"] == "Errors"
+        assert queries["invocations"]["metric"]["metricName"] == "Invocations"
+        assert "100 * errors / invocations" in queries["result"]["expression"]
+        assert queries["result"]["returnData"] is True
+
+
+def test_g_throttle_alarm_watches_dynamodb_throttle_metrics_not_user_errors(
+    stack: StackRun,
+) -> None:
+    alarms = _alarms(stack, "throttles")
+    assert len(alarms) == 2
+    for alarm in alarms:
+        metrics = {q["metric"]["metricName"] for q in alarm["metricQueries"] if "metric" in q}
+        assert metrics == {"ReadThrottleEvents", "WriteThrottleEvents", "ThrottledRequests"}
+
+
+def test_g_every_alarm_notifies_the_encrypted_topic(stack: StackRun) -> None:
+    topic = stack.one("aws:sns/topic:Topic")
+    assert "kmsMasterKeyId" in topic.inputs
+    alarms = stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert len(alarms) == 6
+    for alarm in alarms:
+        assert stack.linked(alarm, "alarmActions") == [topic]
+
+
+def test_g_alarm_email_subscribes_to_the_topic_when_configured(stack: StackRun) -> None:
+    assert not stack.of_type("aws:sns/topicSubscription:TopicSubscription")
+    run = run_stack(alarmEmail="payments-oncall@example.com")
+    subscription = run.one("aws:sns/topicSubscription:TopicSubscription")
+    assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == (
+        "email",
+        "payments-oncall@example.com",
+    )
+
+
+def _allowed_data_statements(stack: StackRun) -> list[dict[str, Any]]:
+    role = stack.one("aws:iam/role:Role", "payments-lambda-role")
+    found = []
+    for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if stack.linked(policy, "role") == [role]:
+            found += [
+                s
+                for s in statements(policy.inputs["policy"])
+                if s["Effect"] == "Allow"
+                and any(a.split(":")[0] in DATA_SERVICES for a in s["Action"])
+            ]
+    return found
+
+
+def test_h_function_role_data_access_is_scoped_to_the_stacks_resources(stack: StackRun) -> None:
+    granted = {
+        resource
+        for statement in _allowed_data_statements(stack)
+        for resource in statement["Resource"]
+    }
+    assert granted == {
+        f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/transactions-prod",
+        f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/customers-prod",
+        f"arn:aws:s3:::{ACCOUNT_ID}-payment-receipts-prod/*",
+        f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/key-id",
+    }
+    table_arns = (
+        {t["arn"] for t in stack.outputs["tableArns"].values()}
+        if False
+        else {stack.outputs["tableArns"][name] for name in ("transactions", "customers")}
+    )
+    assert table_arns <= granted
+
+
+def test_h_every_role_denies_other_regions(stack: StackRun) -> None:
+    roles = stack.of_type("aws:iam/role:Role")
+    assert len(roles) == 3
+    for role in roles:
+        denies = [
+            s
+            for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy")
+            if stack.linked(policy, "role") == [role]
+            for s in statements(policy.inputs["policy"])
+            if s["Effect"] == "Deny"
+        ]
+        assert denies == [
+            {
+                "Sid": "DenyOtherRegions",
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:RequestedRegion": REGION}},
+            }
+        ], role.name
+
+
+def test_i_functions_run_python_code_built_from_lambda_packages(stack: StackRun) -> None:
+    for function in stack.of_type("aws:lambda/function:Function"):
+        assert function.inputs["runtime"] in ("python3.12", "python3.13")
+        assert function.inputs["handler"] == "app.handler"
+        (code,) = stack.linked(function, "s3Key")
+        path = Path(code.inputs["source"].path)
+        assert path.parent.parts[-2:] == ("build", "lambda")
+        digest = hashlib.sha256(path.read_bytes()).digest()
+        assert function.inputs["sourceCodeHash"] == base64.b64encode(digest).decode()
+        assert (
+            code.inputs["key"]
+            == f"{function.inputs['name'].removesuffix('-prod')}/{digest.hex()}.zip"
+        )
+
+
+def test_i_deprecated_runtime_in_the_inventory_is_refused(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.json"
+    document = json.loads((PROJECT_ROOT / "config" / "dev-config.json").read_text())
+    document["lambdaFunctions"][1]["runtime"] = "nodejs18.x"
+    inventory.write_text(json.dumps(document))
+    with pytest.raises(ConfigError, match=r"\$\.lambdaFunctions\[1\]\.runtime: runtime 'nodejs18"):
+        run_stack(inventoryFile=str(inventory))
+
+
+STATEFUL = (
+    "aws:kms/key:Key",
+    "aws:dynamodb/table:Table",
+    "aws:s3/bucket:Bucket",
+    "aws:backup/vault:Vault",
+)
+
+
+def test_j_key_tables_buckets_and_vault_are_protected(stack: StackRun) -> None:
+    protected = {r.type for r in stack.registrations if r.protect}
+    assert protected == set(STATEFUL)
+    assert all(r.protect for token in STATEFUL for r in stack.of_type(token))
+    for table in stack.of_type("aws:dynamodb/table:Table"):
+        assert table.inputs["deletionProtectionEnabled"] is True
+
+
+def test_j_protection_can_be_lifted_for_non_production_stacks(unprotected: StackRun) -> None:
+    assert not any(r.protect for r in unprotected.registrations)
+    for table in unprotected.of_type("aws:dynamodb/table:Table"):
+        assert table.inputs["deletionProtectionEnabled"] is False
+
+
+def test_also_bucket_names_carry_the_account_id_or_the_configured_prefix(stack: StackRun) -> None:
+    names = {b.inputs["bucket"] for b in stack.of_type("aws:s3/bucket:Bucket")}
+    assert names == {
+        f"{ACCOUNT_ID}-{n}-prod" for n in ("payment-documents", "payment-receipts", "lambda-code")
+    }
+    prefixed = run_stack(bucketPrefix="acme-payments")
+    assert {b.inputs["bucket"] for b in prefixed.of_type("aws:s3/bucket:Bucket")} == {
+        f"acme-payments-{n}-prod" for n in ("payment-documents", "payment-receipts", "lambda-code")
+    }
+
+
+def test_also_every_bucket_denies_requests_without_tls(stack: StackRun) -> None:
+    buckets = stack.of_type("aws:s3/bucket:Bucket")
+    policies = stack.of_type("aws:s3/bucketPolicy:BucketPolicy")
+    assert {stack.linked(p, "bucket")[0].urn for p in policies} == {b.urn for b in buckets}
+    for policy in policies:
+        (bucket,) = stack.linked(policy, "bucket")
+        (deny,) = [
+            s
+            for s in statements(policy.inputs["policy"])
+            if s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        ]
+        assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "s3:*")
+        arn = f"arn:aws:s3:::{bucket.inputs['bucket']}"
+        assert deny["Resource"] == [arn, f"{arn}/*"]
+
+
+def test_also_waf_blocks_clients_over_a_rate_limit(stack: StackRun) -> None:
+    rules = stack.one("aws:wafv2/webAcl:WebAcl").inputs["rules"]
+    (rate,) = [r for r in rules if "rateBasedStatement" in r["statement"]]
+    assert rate["action"] == {"block": {}}
+    assert rate["statement"]["rateBasedStatement"] == {"limit": 2000, "aggregateKeyType": "IP"}

@@ -1,0 +1,121 @@
+"""The real program: bad config stops it before any registration; the inventory drives its size."""
+
+import copy
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from stack_harness import REGION, StackRun, run_stack
+
+from infra.config import PROJECT_ROOT
+from infra.errors import ConfigError
+
+DEV_CONFIG: dict[str, Any] = json.loads((PROJECT_ROOT / "config" / "dev-config.json").read_text())
+
+
+def refused(**overrides: str) -> tuple[ConfigError, StackRun]:
+    """Run the program expecting a ConfigError; return it with what the run recorded."""
+    run = StackRun()
+    with pytest.raises(ConfigError) as raised:
+        run_stack(into=run, **overrides)
+    return raised.value, run
+
+
+def inventory_file(directory: Path, document: object) -> str:
+    path = directory / "inventory.json"
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def test_bad_stack_config_registers_nothing_and_calls_nothing() -> None:
+    error, run = refused(throttlingRateLimit="lots")
+    assert error.path == "config.payments:throttlingRateLimit"
+    assert (run.registrations, run.invokes) == ([], [])
+
+
+def test_missing_migration_date_registers_nothing() -> None:
+    run = StackRun()
+    with pytest.raises(ConfigError, match=r"config\.payments:migrationDate: required key"):
+        run_stack({"aws:region": REGION}, into=run)
+    assert run.registrations == []
+
+
+def test_bad_inventory_registers_nothing(tmp_path: Path) -> None:
+    document = copy.deepcopy(DEV_CONFIG)
+    document["dynamoTables"][1]["attributes"][0]["type"] = "BOOL"
+    error, run = refused(inventoryFile=inventory_file(tmp_path, document))
+    assert error.path == "$.dynamoTables[1].attributes[0].type"
+    assert run.registrations == []
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    key=st.sampled_from(
+        ["throttlingBurstLimit", "logRetentionDays", "protect", "tags", "maxAmount"]
+    ),
+    value=st.text(alphabet="abcXYZ{}[]:,-. ", min_size=1, max_size=12),
+)
+def test_generated_bad_config_through_the_program_is_our_error_and_registers_nothing(
+    key: str, value: str
+) -> None:
+    error, run = refused(**{key: value})
+    assert error.path == f"config.payments:{key}"
+    assert run.registrations == []
+
+
+def test_missing_inventory_file_deploys_the_seed_inventory_with_a_warning(tmp_path: Path) -> None:
+    run = run_stack(inventoryFile=str(tmp_path / "absent.json"))
+    assert any("absent.json not found" in warning for warning in run.warnings)
+    assert run.outputs["migrationSummary"]["inventory"] == "built-in default inventory"
+    assert set(run.outputs["bucketNames"]) == {
+        "payment-documents",
+        "payment-receipts",
+        "lambda-code",
+    }
+
+
+def test_inventory_size_drives_the_stack_not_fixed_counts(tmp_path: Path, stack: StackRun) -> None:
+    document = copy.deepcopy(DEV_CONFIG)
+    document["s3Buckets"] += [{"name": f"archive-{i}"} for i in range(7)]
+    document["dynamoTables"] += [
+        {
+            "name": f"ledger-{i}",
+            "hashKey": "id",
+            "rangeKey": "at",
+            "attributes": [{"name": "id", "type": "S"}, {"name": "at", "type": "N"}],
+        }
+        for i in range(5)
+    ]
+    document["lambdaFunctions"] += [
+        {
+            "name": f"worker-{i}",
+            "handler": "app.handler",
+            "runtime": "python3.13",
+            "package": "payment_validator",
+        }
+        for i in range(3)
+    ]
+    bigger = Counter(
+        r.type for r in run_stack(inventoryFile=inventory_file(tmp_path, document)).registrations
+    )
+    default = Counter(r.type for r in stack.registrations)
+    assert bigger["aws:s3/bucket:Bucket"] - default["aws:s3/bucket:Bucket"] == 7
+    assert (
+        bigger["aws:s3/bucketPolicy:BucketPolicy"] - default["aws:s3/bucketPolicy:BucketPolicy"]
+        == 7
+    )
+    assert bigger["aws:dynamodb/table:Table"] - default["aws:dynamodb/table:Table"] == 5
+    assert bigger["aws:backup/selection:Selection"] - default["aws:backup/selection:Selection"] == 5
+    assert bigger["aws:lambda/function:Function"] - default["aws:lambda/function:Function"] == 3
+    assert (
+        bigger["aws:cloudwatch/metricAlarm:MetricAlarm"]
+        - default["aws:cloudwatch/metricAlarm:MetricAlarm"]
+        == 5 + 3
+    )
+    assert bigger["aws:apigateway/restApi:RestApi"] == 1
