@@ -53,7 +53,9 @@ def aws() -> Iterator[Aws]:
             Bucket=RECEIPTS_BUCKET, VersioningConfiguration={"Status": "Enabled"}
         )
         key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
-        yield Aws(dynamodb, s3, key_arn, function_environment(key_arn))
+        world = Aws(dynamodb, s3, key_arn, function_environment(key_arn))
+        world.pristine = world.snapshot()
+        yield world
 
 
 @pytest.fixture

@@ -52,6 +52,8 @@ class Aws:
     s3: Any
     kms_key_arn: str
     environment: dict[str, str] = field(default_factory=dict)
+    pristine: dict[str, object] = field(default_factory=dict)
+    """The snapshot before any request: what a rejected request must leave behind."""
 
     def transactions(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.dynamodb.scan(
@@ -71,9 +73,15 @@ class Aws:
         """The key of every receipt write: a key written twice appears twice."""
         return [key for key, _ in self.receipt_versions()]
 
-    def snapshot(self) -> tuple[str, list[tuple[str, str]]]:
-        """Everything the processor can write: transaction items and receipt objects."""
-        return json.dumps(self.transactions(), sort_keys=True), self.receipt_versions()
+    def snapshot(self) -> dict[str, object]:
+        """Everything the processor could write: both tables' items and receipt object versions."""
+        return {
+            "transactions": self.transactions(),
+            "customers": self.dynamodb.scan(TableName=CUSTOMERS_TABLE, ConsistentRead=True)[
+                "Items"
+            ],
+            "receipts": self.receipt_versions(),
+        }
 
     def clear(self) -> None:
         for item in self.transactions():

@@ -16,6 +16,7 @@ from payments_harness import (
     captured_logs,
     card_numbers,
     invoke,
+    load_function,
     pan_digits,
     payment_body,
     response_body,
@@ -102,4 +103,18 @@ def test_card_number_sent_as_a_json_number_is_rejected(processor: ModuleType, aw
     assert response_body(response)["problems"] == [
         {"field": "amount", "message": CARD_NUMBER_PROBLEM}
     ]
-    assert aws.snapshot() == ("[]", [])
+    assert aws.snapshot() == aws.pristine
+
+
+def test_event_stays_out_of_the_logs_even_when_powertools_is_told_to_log_it(aws: Aws) -> None:
+    processor = load_function(
+        "payment_processor", {**aws.environment, "POWERTOOLS_LOGGER_LOG_EVENT": "true"}
+    )
+    body = payment_body(description="card 4111 1111 1111 1111")
+
+    with captured_logs() as logs:
+        invoke(processor, api_event(body))
+
+    assert logs.records()
+    assert_not_revealed("4111 1111 1111 1111", logs.text)
+    assert "tok_9fK2xLq81Zt" not in logs.text

@@ -188,7 +188,7 @@ def test_unknown_customer_is_not_found_and_nothing_is_written(
 
     assert response["statusCode"] == 404
     assert response_body(response)["error"] == "customer_not_found"
-    assert clean_aws.snapshot() == ("[]", [])
+    assert clean_aws.snapshot() == clean_aws.pristine
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,7 @@ def test_rejected_request_gets_its_status_and_writes_nothing(
     assert response["statusCode"] == status
     assert response_body(response)["error"] == error
     assert response_body(response)["requestId"] == "api-request-0001"
-    assert clean_aws.snapshot() == ("[]", [])
+    assert clean_aws.snapshot() == clean_aws.pristine
 
 
 def test_request_without_a_body_is_invalid_json(processor: ModuleType, clean_aws: Aws) -> None:
@@ -227,7 +227,7 @@ def test_request_without_a_body_is_invalid_json(processor: ModuleType, clean_aws
     response = invoke(processor, event)
 
     assert (response["statusCode"], response_body(response)["error"]) == (400, "invalid_json")
-    assert clean_aws.snapshot() == ("[]", [])
+    assert clean_aws.snapshot() == clean_aws.pristine
 
 
 def test_invalid_fields_are_listed_each_with_its_problem(processor: ModuleType, aws: Aws) -> None:
@@ -275,7 +275,7 @@ def test_unexpected_failure_is_500_with_request_id_and_leaves_no_claim(
         "message": "the payment could not be processed; quote the request id when asking about it",
         "requestId": "api-request-0500",
     }
-    assert clean_aws.snapshot() == ("[]", [])
+    assert clean_aws.snapshot() == clean_aws.pristine
     [failure] = [record for record in function_logs.records() if record["level"] == "ERROR"]
     assert failure["error_type"] == "NoSuchBucket"
     assert "no-such-bucket" not in function_logs.text
