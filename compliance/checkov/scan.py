@@ -1,9 +1,10 @@
 """Running checkov over a Terraform plan document and reading its verdicts.
 
 checkov runs in this process (its terraform_plan runner over the plan written to a temporary
-file), which is the same scan `checkov --framework terraform_plan --skip-download -f plan.json`
-does, minus a Python start-up and checkov's CLI setup per run: measured at about 0.05 s a scan
-against 6 s for the CLI, after the 2-3 s import of checkov that both pay. Nothing is downloaded.
+file): the same scan as `checkov --framework terraform_plan --skip-download -f plan.json`, with the
+same results, without a Python start-up and checkov's CLI set-up per run. On the stack's plan (63
+resources, 142 results) the CLI took 7.5-10.4 s a run; in-process, importing checkov took 2.2-2.8 s
+once and each scan 0.13-0.39 s. Nothing is downloaded either way.
 """
 
 from __future__ import annotations
