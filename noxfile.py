@@ -88,3 +88,12 @@ def checkov(session: nox.Session) -> None:
     fails on any failed check that config/accepted-risks.yaml does not accept."""
     install_project(session, "checkov")
     session.run("python", "-m", "compliance", "checkov", *session.posargs)
+
+
+@nox.session
+def audit(session: nox.Session) -> None:
+    """The compliance team's report in reports/ (audit.json, audit.sarif, junit.xml, audit.html):
+    offline preview with the policy pack (`-- --state FILE` for a deployed stack's export) and
+    checkov; fails on a failed mandatory finding (`-- --fail-on any|none`)."""
+    install_project(session, "checkov")
+    session.run("python", "-m", "compliance", "audit", *session.posargs)

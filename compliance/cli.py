@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compliance import pulumi_cli
+from compliance.audit import command as audit_command
 from compliance.checkov import command as checkov_command
 from compliance.errors import UserError
 from compliance.offline import load_project, load_stack_config
@@ -237,4 +238,5 @@ COMMANDS: dict[str, Command] = {
         _run_bench,
     ),
     "checkov": Command(checkov_command.HELP, checkov_command.add_arguments, checkov_command.run),
+    "audit": Command(audit_command.HELP, audit_command.add_arguments, audit_command.run),
 }

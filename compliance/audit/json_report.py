@@ -69,7 +69,7 @@ def to_document(report: AuditReport) -> dict[str, Any]:
             {
                 "control": d.control,
                 "resource": _resource(d.resource),
-                "verdicts": dict(d.verdicts),
+                "verdicts": {s.value: o.value for s, o in sorted(d.verdicts.items())},
                 "detail": d.detail,
             }
             for d in report.disagreements

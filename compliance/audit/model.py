@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from compliance.analyzer import PackInfo
 from compliance.audit.locate import SourceLocation, SourceLocator
 from compliance.audit.provenance import Provenance
 from compliance.audit.redaction import scrub, secret_values
 from compliance.controls import CATALOGUE, Control, by_id
+from compliance.disagreements import Disagreement
 from compliance.findings import (
     Enforcement,
     Finding,
@@ -29,19 +29,6 @@ from compliance.findings import (
     redact,
 )
 from compliance.graph import ResourceGraph
-
-
-class DisagreementLike(Protocol):
-    """Two engines' different verdicts (`compliance.disagreements.Disagreement`)."""
-
-    @property
-    def control(self) -> str: ...
-    @property
-    def resource(self) -> ResourceRef: ...
-    @property
-    def verdicts(self) -> Mapping[Source, Outcome]: ...
-    @property
-    def detail(self) -> str: ...
 
 
 class ControlStatus(StrEnum):
@@ -138,14 +125,6 @@ class InventoryItem:
 
 
 @dataclass(frozen=True)
-class Disagreement:
-    control: str
-    resource: ResourceRef
-    verdicts: Mapping[str, str]
-    detail: str
-
-
-@dataclass(frozen=True)
 class AuditReport:
     provenance: Provenance
     controls: tuple[ControlResult, ...]
@@ -191,7 +170,7 @@ class AuditInputs:
     findings: Sequence[Finding]
     """Every engine's findings; accepted risks included (duplicates are dropped)."""
     pack: PackInfo | None
-    disagreements: Sequence[DisagreementLike]
+    disagreements: Sequence[Disagreement]
     project_dir: Path
 
 
@@ -210,18 +189,7 @@ def build_report(inputs: AuditInputs, provenance: Provenance) -> AuditReport:
             for r in sorted(inputs.graph.custom_resources(), key=lambda r: r.urn)
         ),
         disagreements=tuple(
-            sorted(
-                (
-                    Disagreement(
-                        control=d.control,
-                        resource=d.resource,
-                        verdicts={s.value: o.value for s, o in sorted(d.verdicts.items())},
-                        detail=d.detail,
-                    )
-                    for d in inputs.disagreements
-                ),
-                key=lambda d: (d.control, d.resource.urn),
-            )
+            sorted(inputs.disagreements, key=lambda d: (d.control, d.resource.urn))
         ),
     )
     return scrub(report, secret_values(inputs.graph, inputs.findings))

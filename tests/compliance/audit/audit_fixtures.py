@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from compliance.audit.model import AuditInputs, AuditReport, build_report
 from compliance.audit.provenance import PackId, collect_provenance
 from compliance.audit.redaction import secret_values
 from compliance.controls import by_id, control_id
+from compliance.disagreements import Disagreement
 from compliance.findings import (
     AcceptedRisk,
     Enforcement,
@@ -250,25 +250,18 @@ def make_findings() -> list[Finding]:
     ]
 
 
-@dataclass(frozen=True)
-class FakeDisagreement:
-    control: str
-    resource: ResourceRef
-    verdicts: dict[Source, Outcome]
-    detail: str
-
-
 def make_inputs(project_dir: Path, findings: list[Finding] | None = None) -> AuditInputs:
     return AuditInputs(
         graph=make_graph(),
         findings=make_findings() if findings is None else findings,
         pack=PACK,
         disagreements=(
-            FakeDisagreement(
-                control=ENCRYPTION,
+            Disagreement(
+                control=PROTECTION,
                 resource=ref(TABLE),
-                verdicts={Source.CROSSGUARD: Outcome.NOT_APPLICABLE, Source.CHECKOV: Outcome.FAIL},
-                detail="checkov inspects DynamoDB encryption; the pack does not",
+                verdicts={Source.CROSSGUARD: Outcome.PASS, Source.CHECKOV: Outcome.FAIL},
+                detail="transactions under payments-baseline@1.0:protection: checkov fails it "
+                "(CKV_AWS_28), while crossguard passes it (stateful-resources-protected).",
             ),
         ),
         project_dir=project_dir,

@@ -58,7 +58,7 @@ def test_json_report_lists_findings_accepted_risks_and_disagreements(report: Aud
     assert (risk["rule"], risk["owner"]) == ("CKV_AWS_119", "payments-platform")
     assert risk["justification"].startswith("Table encrypted with the AWS owned key")
     [disagreement] = document["disagreements"]
-    assert disagreement["verdicts"] == {"checkov": "fail", "crossguard": "not-applicable"}
+    assert disagreement["verdicts"] == {"checkov": "fail", "crossguard": "pass"}
 
 
 def test_provenance_digests_the_stack_config_the_graph_and_the_policy_config(

@@ -1,0 +1,130 @@
+"""`python -m compliance audit`: preview (or a state file), checkov, then the four report files.
+
+Exit code 1 when a failure `--fail-on` counts is found (by default: a mandatory one), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from compliance.audit.model import AuditInputs, AuditReport, FailOn, build_report
+from compliance.audit.provenance import PackId, collect_provenance
+from compliance.audit.redaction import secret_values
+from compliance.audit.writer import write_reports
+from compliance.disagreements import find_disagreements
+from compliance.preview import (
+    DEFAULT_BUILD_DIR,
+    DEFAULT_PACK_DIR,
+    DEFAULT_POLICY_CONFIG,
+    DEFAULT_STACK,
+    PreviewResult,
+    analyze_state,
+    preview,
+)
+
+HELP = "audit the stack: policy pack and checkov findings, control by control, into reports/"
+DEFAULT_OUT = Path("reports")
+DEFAULT_ACCEPTED_RISKS = Path("config/accepted-risks.yaml")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a deployed stack's `pulumi stack export` document (default: preview offline)",
+    )
+    parser.add_argument("--stack", default=DEFAULT_STACK)
+    parser.add_argument("--project-dir", type=Path, default=Path("."), metavar="DIR")
+    parser.add_argument("--policy-pack", type=Path, default=None, metavar="DIR")
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"policy config JSON (default: {DEFAULT_POLICY_CONFIG} when it exists)",
+    )
+    parser.add_argument(
+        "--accepted-risks",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"checkov accepted risks (default: {DEFAULT_ACCEPTED_RISKS})",
+    )
+    parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="where the reports go"
+    )
+    parser.add_argument(
+        "--fail-on",
+        type=FailOn,
+        choices=list(FailOn),
+        default=FailOn.MANDATORY,
+        help="exit 1 on failed mandatory findings (default), on any failed finding, or never",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    # checkov loads only for the commands that scan: it takes seconds to import.
+    from compliance.checkov import run_checkov  # noqa: PLC0415
+
+    project_dir: Path = args.project_dir
+    pack_dir = args.policy_pack or project_dir / DEFAULT_PACK_DIR
+    policy_config = args.policy_pack_config
+    if policy_config is None and (project_dir / DEFAULT_POLICY_CONFIG).is_file():
+        policy_config = project_dir / DEFAULT_POLICY_CONFIG
+    result: PreviewResult
+    if args.state is not None:
+        result = analyze_state(args.state, pack_dir, policy_config, args.build_dir)
+        stack_config = None
+    else:
+        result = preview(project_dir, args.stack, policy_config, args.build_dir, pack_dir=pack_dir)
+        stack_config = project_dir / f"Pulumi.{args.stack}.yaml"
+    graph = result.graph
+    checkov = run_checkov(
+        graph,
+        args.accepted_risks or project_dir / DEFAULT_ACCEPTED_RISKS,
+        plan_file=args.build_dir / "checkov" / (graph.stack or args.stack) / "plan.json",
+    )
+    findings = [*result.policy.findings, *checkov.findings]
+    pack = result.policy.pack
+    provenance = collect_provenance(
+        graph=graph,
+        mode=result.mode,
+        project_dir=project_dir,
+        stack_config=stack_config,
+        state_file=args.state,
+        policy_config=policy_config,
+        policy_pack=PackId(pack.name, pack.version),
+        now=datetime.now(UTC),
+    )
+    report = build_report(
+        AuditInputs(graph, findings, pack, find_disagreements(findings), project_dir), provenance
+    )
+    written = write_reports(report, args.out, secret_values(graph, findings))
+    summarize(report, written, args.fail_on, sys.stdout)
+    return 1 if report.failed(args.fail_on) else 0
+
+
+def summarize(report: AuditReport, written: list[Path], fail_on: FailOn, out: TextIO) -> None:
+    counts = ", ".join(f"{n} {status}" for status, n in report.status_counts().items() if n)
+    print(
+        f"Audit of {report.provenance.project}/{report.provenance.stack} "
+        f"({report.provenance.mode}): {len(report.controls)} controls: {counts}",
+        file=out,
+    )
+    for reported in report.failed(fail_on):
+        finding = reported.finding
+        where = f" {finding.resource.name}" if finding.resource else ""
+        print(
+            f"  - [{finding.enforcement.value}] {finding.source.value}/{finding.rule}{where}: "
+            f"{finding.message.splitlines()[0] if finding.message else ''}",
+            file=out,
+        )
+    for path in written:
+        print(f"Wrote {path}", file=out)
