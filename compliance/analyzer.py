@@ -261,9 +261,7 @@ class PolicyPackProcess:
                 pack_name=r.policyPackName,
                 pack_version=self._version or r.policyPackVersion,
                 description=r.description,
-                properties=(
-                    json_format.MessageToDict(r.properties) if r.HasField("properties") else None
-                ),
+                properties=_struct_dict(r.properties) if r.HasField("properties") else None,
                 diagnostic=r.diagnostic,
             )
             for r in reply.remediations
@@ -450,7 +448,18 @@ def _policy_info(policy: analyzer_pb2.PolicyInfo) -> PolicyInfo:
 
 
 def _struct_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return dict(json_format.MessageToDict(struct))
+    return dict(_integral(json_format.MessageToDict(struct)))
+
+
+def _integral(value: Any) -> Any:
+    """JSON as it was before the wire: protobuf Structs carry every number as a float."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    return value
 
 
 def _declared_version(pack_dir: Path) -> str:
