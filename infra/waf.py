@@ -1,4 +1,8 @@
-"""The regional WAFv2 web ACL in front of the API: AWS managed rules, a per-IP rate limit, logs."""
+"""The regional WAFv2 web ACL in front of the API: AWS managed rules, a per-IP rate limit, logs.
+
+Managed groups: IP reputation, anonymous IPs (Tor, proxies), the core rule set and known bad
+inputs (Log4j and other exploit patterns).
+"""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,7 +13,14 @@ import pulumi_aws as aws
 
 from infra.naming import Names
 
-MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+)
+# The API's IAM-signed callers may well run on a cloud host: count those requests, don't block them.
+COUNT_ONLY_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,14 @@ class WebAcl(pulumi.ComponentResource):
                 "priority": priority,
                 "override_action": {"none": {}},
                 "statement": {
-                    "managed_rule_group_statement": {"vendor_name": "AWS", "name": group}
+                    "managed_rule_group_statement": {
+                        "vendor_name": "AWS",
+                        "name": group,
+                        "rule_action_overrides": [
+                            {"name": rule, "action_to_use": {"count": {}}}
+                            for rule in COUNT_ONLY_RULES.get(group, ())
+                        ],
+                    }
                 },
                 "visibility_config": _visibility(group),
             }
