@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -157,3 +158,25 @@ def test_resources_of_other_providers_are_listed_as_skipped() -> None:
     plan = to_terraform_plan(graph.build())
     assert plan.skipped == (other,)
     assert plan.converted == 0
+
+
+def test_a_deployed_stacks_known_linked_value_becomes_a_reference_to_the_output_it_equals() -> None:
+    graph = GraphBuilder()
+    bucket = graph.add("aws:s3/bucket:Bucket", "receipts", {"bucket": "receipts-prod"})
+    deployed = dataclasses.replace(
+        bucket, outputs={"id": "receipts-prod", "arn": "arn:aws:s3:::receipts-prod"}
+    )
+    graph.resources[graph.resources.index(bucket)] = deployed
+    graph.add(
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "receipts-policy",
+        {"bucket": "receipts-prod", "policy": '{"Version": "2012-10-17", "Statement": []}'},
+        {"bucket": [deployed], "policy": [deployed]},
+    )
+    plan = to_terraform_plan(graph.build())
+    assert expressions(plan, "receipts-policy") == {
+        "bucket": {"references": ["aws_s3_bucket.receipts.id", "aws_s3_bucket.receipts"]}
+    }
+    values = planned(plan, "receipts-policy")["values"]
+    assert "bucket" not in values
+    assert values["policy"] == '{"Version": "2012-10-17", "Statement": []}'
