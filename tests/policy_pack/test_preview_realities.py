@@ -133,6 +133,12 @@ def test_remediate_level_adds_missing_tags_from_config(pack: PolicyPackProcess) 
     assert remediation.properties["bucket"] == untagged.inputs["bucket"]
 
 
+def test_remediation_runs_only_at_the_remediate_level(pack: PolicyPackProcess) -> None:
+    untagged = bucket(tags={"Environment": "production"})
+
+    assert pack.remediate(untagged, provider()) == []
+
+
 # Unknown values during preview
 
 

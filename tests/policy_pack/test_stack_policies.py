@@ -19,7 +19,7 @@ from pack_harness import (
 )
 
 from compliance.analyzer import PolicyPackProcess
-from compliance.graph import GraphResource
+from compliance.graph import UNKNOWN, GraphResource
 
 Stack = dict[str, GraphResource]
 
@@ -58,6 +58,10 @@ def unlinked(name: str, prop: str) -> Callable[[Stack], Stack]:
     return change
 
 
+OTHER_REGION_DENY = json.loads(
+    json.dumps(REGION_DENY).replace('"eu-west-1"', '"eu-west-1", "us-east-1"')
+)
+
 # (policy, how the stack is broken, resource the violation names, words the message carries)
 VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
     ("s3-bucket-encrypted", without("receipts-encryption"), "receipts", "no server-side"),
@@ -86,6 +90,15 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
         changed("processor-role", inlinePolicies=[]),
         "processor-role",
         "aws:RequestedRegion (0 policy documents seen)",
+    ),
+    (
+        "iam-role-region-restricted",
+        changed(
+            "processor-role",
+            inlinePolicies=[{"name": "region", "policy": json.dumps(OTHER_REGION_DENY)}],
+        ),
+        "processor-role",
+        "no policy of the role denies actions outside ['eu-west-1']",
     ),
     ("apigateway-stage-throttled", without("prod-settings"), "prod-stage", "no method settings"),
     (
@@ -190,3 +203,36 @@ def test_public_path_listed_in_config_may_skip_authorization(pack: PolicyPackPro
         "pass",
         [],
     )
+
+
+@pytest.mark.parametrize(
+    ("table_arn", "selected"),
+    [
+        (
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/transactions-prod",
+            ["arn:aws:dynamodb:eu-west-1:123456789012:table/*"],
+        ),
+        (UNKNOWN, ["arn:aws:dynamodb:*:*:table/*"]),
+    ],
+)
+def test_backup_selection_by_known_arn_or_table_wildcard_covers_the_table(
+    pack: PolicyPackProcess, table_arn: str, selected: list[str]
+) -> None:
+    stack = unlinked("tables", "resources")(compliant_stack())
+    stack = changed("tables", resources=selected)(stack)
+    stack = changed("transactions", arn=table_arn)(stack)
+
+    assert stack_verdict(pack, "dynamodb-table-in-backup-plan", stack, "transactions") == (
+        "pass",
+        [],
+    )
+
+
+def test_backup_selection_of_another_table_leaves_this_one_unprotected(
+    pack: PolicyPackProcess,
+) -> None:
+    stack = unlinked("tables", "resources")(compliant_stack())
+    stack = changed("tables", resources=["arn:aws:dynamodb:eu-west-1:1:table/customers"])(stack)
+    stack = changed("transactions", arn="arn:aws:dynamodb:eu-west-1:1:table/transactions")(stack)
+
+    assert stack_verdict(pack, "dynamodb-table-in-backup-plan", stack, "transactions")[0] == "fail"
