@@ -198,3 +198,41 @@ def test_checkov_command_reports_a_bad_accepted_risks_file_in_one_line(
     assert err.strip().splitlines() == [
         f"error: {entry}: justification: required, a non-empty string"
     ]
+
+
+V6_TOKENS = {
+    "aws:s3/bucket:Bucket": "aws:s3/bucketV2:BucketV2",
+    "aws:s3/bucketVersioning:BucketVersioning": "aws:s3/bucketVersioningV2:BucketVersioningV2",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
+        "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+    ),
+}
+
+
+def test_a_stack_of_v6_tokens_is_checked_like_v7(no_risks: Path) -> None:
+    graph = storage_graph()
+    renamed = {r.urn: r.urn.replace(r.type, V6_TOKENS.get(r.type, r.type)) for r in graph.resources}
+    v6 = dataclasses.replace(
+        graph,
+        resources=tuple(
+            dataclasses.replace(
+                r,
+                urn=renamed[r.urn],
+                type=V6_TOKENS.get(r.type, r.type),
+                property_dependencies={
+                    key: tuple(renamed[u] for u in urns)
+                    for key, urns in r.property_dependencies.items()
+                },
+            )
+            for r in graph.resources
+        ),
+    )
+    run = run_checkov(v6, no_risks, today=TODAY)
+    for check in ("CKV_AWS_21", "CKV_AWS_145", "CKV2_AWS_61", "CKV2_AWS_6"):
+        assert outcomes(run, check) == {Outcome.PASS}, check
+    assert {f.resource.type for f in run.findings if f.rule == "CKV_AWS_21" and f.resource} == {
+        "aws:s3/bucketV2:BucketV2"
+    }
