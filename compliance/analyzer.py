@@ -352,8 +352,12 @@ class PolicyPackProcess:
             while not line.endswith(b"\n"):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    tail = self._stderr_tail()
                     self.stop()
-                    raise PolicyPackError(f"{self.pack_dir}: the pack printed no port in time")
+                    raise PolicyPackError(
+                        f"{self.pack_dir}: the pack printed no port within "
+                        f"{START_TIMEOUT_SECONDS:.0f} s{tail}"
+                    )
                 if not selector.select(timeout=min(remaining, 0.5)):
                     continue
                 chunk = os.read(stdout.fileno(), 1)
