@@ -14,12 +14,14 @@ import pulumi_aws as aws
 
 from infra.naming import Names
 
-DYNAMODB_ACTIONS = (
+# What the payment functions do (lambda_packages/): look customers up, record transactions (a
+# conditional put that is also the idempotency claim, completed by an update, released by a delete).
+CUSTOMER_ACTIONS = ("dynamodb:GetItem",)
+TRANSACTION_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
-    "dynamodb:Query",
-    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
 )
 
 
@@ -73,8 +75,9 @@ class LambdaRoleArgs:
     account_id: pulumi.Output[str]
     function_names: Sequence[str]
     """Inventory names of the functions that run with the role (their log groups)."""
-    table_names: Sequence[str]
-    """Physical names of the tables the functions read and write."""
+    transactions_table: str
+    customers_table: str
+    """Physical names of the tables the functions use."""
     receipts_bucket_name: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
@@ -112,16 +115,23 @@ def access_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
                     "Condition": in_region,
                 },
                 {
-                    "Sid": "PaymentTables",
+                    "Sid": "LookUpCustomers",
                     "Effect": "Allow",
-                    "Action": list(DYNAMODB_ACTIONS),
-                    "Resource": [arn("dynamodb", f"table/{table}") for table in args.table_names],
+                    "Action": list(CUSTOMER_ACTIONS),
+                    "Resource": [arn("dynamodb", f"table/{args.customers_table}")],
                     "Condition": in_region,
                 },
                 {
-                    "Sid": "Receipts",
+                    "Sid": "RecordTransactions",
                     "Effect": "Allow",
-                    "Action": ["s3:GetObject", "s3:PutObject"],
+                    "Action": list(TRANSACTION_ACTIONS),
+                    "Resource": [arn("dynamodb", f"table/{args.transactions_table}")],
+                    "Condition": in_region,
+                },
+                {
+                    "Sid": "WriteReceipts",
+                    "Effect": "Allow",
+                    "Action": ["s3:PutObject"],
                     "Resource": [
                         pulumi.Output.concat("arn:aws:s3:::", args.receipts_bucket_name, "/*")
                     ],
@@ -133,7 +143,7 @@ def access_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
 
 
 def key_policy(kms_key_arn: pulumi.Input[str], region: str) -> pulumi.Output[str]:
-    """Use of the stack's key: receipts (SSE-KMS), the tables and the encrypted environment."""
+    """Use of the stack's key: receipts under SSE-KMS and the encrypted environment."""
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
@@ -141,7 +151,7 @@ def key_policy(kms_key_arn: pulumi.Input[str], region: str) -> pulumi.Output[str
                 {
                     "Sid": "StackKey",
                     "Effect": "Allow",
-                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                     "Resource": [kms_key_arn],
                     "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
                 }

@@ -9,8 +9,8 @@ import pulumi_aws as aws
 from infra.naming import Names
 
 PERIOD_SECONDS = 300
-# Operations the functions run (ConditionCheckItem is metered as TransactWriteItems).
-THROTTLED_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "Query", "TransactWriteItems")
+# Operations the functions run (`ThrottledRequests` is reported per operation).
+THROTTLED_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
 
 
 @dataclass(frozen=True)
