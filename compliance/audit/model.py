@@ -17,7 +17,7 @@ from compliance.analyzer import PackInfo
 from compliance.audit.locate import SourceLocation, SourceLocator
 from compliance.audit.provenance import Provenance
 from compliance.audit.redaction import scrub, secret_values
-from compliance.controls import CATALOGUE, Control, by_id
+from compliance.controls import CATALOGUE, Control, lookup
 from compliance.disagreements import Disagreement
 from compliance.findings import (
     Enforcement,
@@ -29,6 +29,7 @@ from compliance.findings import (
     redact,
 )
 from compliance.graph import ResourceGraph
+from compliance.policy_findings import DEFAULT_SEVERITY
 
 
 class ControlStatus(StrEnum):
@@ -42,7 +43,7 @@ class ControlStatus(StrEnum):
 
 
 # Worst first: the status of a control (or of one resource under it) is its worst finding's.
-_SEVERITY_OF_OUTCOME: tuple[tuple[Outcome, ControlStatus], ...] = (
+_WORST_FIRST: tuple[tuple[Outcome, ControlStatus], ...] = (
     (Outcome.FAIL, ControlStatus.FAIL),
     (Outcome.NOT_RUN, ControlStatus.NOT_RUN),
     (Outcome.ACCEPTED_RISK, ControlStatus.ACCEPTED_RISK),
@@ -54,7 +55,7 @@ SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LO
 
 def status_of(outcomes: Iterable[Outcome]) -> ControlStatus:
     present = set(outcomes)
-    for outcome, status in _SEVERITY_OF_OUTCOME:
+    for outcome, status in _WORST_FIRST:
         if outcome in present:
             return status
     return ControlStatus.NOT_APPLICABLE
@@ -226,7 +227,7 @@ def _rules(pack: PackInfo | None, findings: Sequence[Finding]) -> tuple[Rule, ..
             description=policy.description,
             remediation=policy.remediation_steps,
             controls=(policy.control_id,),
-            severity=policy.severity or Severity.MEDIUM,
+            severity=policy.severity or DEFAULT_SEVERITY,
             enforcement=policy.enforcement,
         )
     for finding in findings:
@@ -287,12 +288,9 @@ def _control_order(identifier: str) -> tuple[int, str, tuple[tuple[int, int, str
 
 
 def _control_named(identifier: str) -> Control:
-    known = by_id(identifier)
-    if known:
-        return known
     head, _, reference = identifier.partition(":")
     framework, _, version = head.partition("@")
-    return Control(framework, version, reference, reference)
+    return lookup(framework, version, reference)
 
 
 def _control(
