@@ -6,11 +6,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stack_harness import REGION, StackRun, run_stack
 
+from compliance.errors import UserError
 from infra.config import PROJECT_ROOT
 from infra.errors import ConfigError
 
@@ -35,6 +37,16 @@ def test_bad_stack_config_registers_nothing_and_calls_nothing() -> None:
     error, run = refused(throttlingRateLimit="lots")
     assert error.path == "config.payments:throttlingRateLimit"
     assert (run.registrations, run.invokes) == ([], [])
+
+
+def test_config_error_is_one_the_pulumi_cli_prints_without_a_traceback() -> None:
+    error, _ = refused(protect="maybe")
+    assert isinstance(error, pulumi.RunError)
+    assert isinstance(error, UserError)
+    assert (
+        str(error)
+        == "Pulumi.prod.yaml: config.payments:protect: must be true or false, got 'maybe'"
+    )
 
 
 def test_missing_migration_date_registers_nothing() -> None:
