@@ -181,8 +181,15 @@ def _provider_config(key: str, provider: GraphResource | None) -> dict[str, Any]
         and name != "version"
         and isinstance(value, str | int | float | bool)
         and not is_unknown(value)
+        and not _is_json_block(value)
     }
     return config
+
+
+def _is_json_block(value: object) -> bool:
+    """Provider inputs hold nested settings (defaultTags, assumeRole, endpoints) as JSON text;
+    Terraform shows them as blocks, and default tags reach checkov through `tags_all`."""
+    return isinstance(value, str) and value.startswith(("{", "["))
 
 
 def _default_tags(provider: GraphResource | None) -> dict[str, str]:

@@ -180,3 +180,10 @@ def test_a_deployed_stacks_known_linked_value_becomes_a_reference_to_the_output_
     values = planned(plan, "receipts-policy")["values"]
     assert "bucket" not in values
     assert values["policy"] == '{"Version": "2012-10-17", "Statement": []}'
+
+
+def test_the_provider_shows_its_region_and_keeps_nested_settings_out() -> None:
+    plan = to_terraform_plan(storage_graph())
+    provider = plan.document["configuration"]["provider_config"]["aws"]
+    assert provider["expressions"] == {"region": {"constant_value": "eu-west-1"}}
+    assert plan.resources["aws.default"].type == "pulumi:providers:aws"
