@@ -14,7 +14,9 @@ from compliance.audit.model import AuditReport, ReportedFinding, Rule
 from compliance.findings import Enforcement, Outcome, Severity, Source
 
 SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 ROOT = "PROJECTROOT"
 REPORTED_OUTCOMES = (Outcome.FAIL, Outcome.ACCEPTED_RISK, Outcome.NOT_RUN)
 
