@@ -24,11 +24,11 @@ from compliance.policy_config import load_policy_config
 from compliance.preview import (
     DEFAULT_BUILD_DIR,
     DEFAULT_PACK_DIR,
-    DEFAULT_POLICY_CONFIG,
     DEFAULT_STACK,
     MODE_DESCRIPTIONS,
     PreviewResult,
     analyze_state,
+    default_policy_config,
     preview,
     render,
 )
@@ -76,7 +76,7 @@ def _pack_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help=f"policy config JSON (default: {DEFAULT_POLICY_CONFIG} when it exists)",
+        help="policy config JSON (default: <policy pack>/config.<stack>.json when it exists)",
     )
     parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR")
 
@@ -124,7 +124,7 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
 def _policy_config(args: argparse.Namespace) -> Path | None:
     if args.policy_pack_config is not None:
         return Path(args.policy_pack_config)
-    return DEFAULT_POLICY_CONFIG if DEFAULT_POLICY_CONFIG.is_file() else None
+    return default_policy_config(Path(args.policy_pack), getattr(args, "stack", DEFAULT_STACK))
 
 
 def _target(args: argparse.Namespace) -> pulumi_cli.StackTarget:

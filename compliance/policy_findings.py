@@ -61,19 +61,26 @@ def analyze_graph(
     with PolicyPackProcess(
         pack_dir, project=graph.project, stack=graph.stack, dry_run=dry_run
     ) as pack:
-        info = pack.info()
-        config = load_policy_config(policy_config, info)
-        pack.configure(config)
-        levels = {p.name: _effective_level(p, config) for p in info.policies}
-        recorder = _Recorder(info, levels, graph)
-        remediating = Enforcement.REMEDIATE in levels.values()
-        for registered in graph.resources:
-            provider = graph.provider_of(registered)
-            resource = registered
-            if remediating:
-                resource = recorder.remediated(registered, pack.remediate(registered, provider))
-            recorder.resource_result(resource, pack.analyze(resource, provider))
-        recorder.stack_result(pack.analyze_stack(graph))
+        return analyze_with(pack, graph, policy_config)
+
+
+def analyze_with(
+    pack: PolicyPackProcess, graph: ResourceGraph, policy_config: Path | None
+) -> PolicyRun:
+    """`analyze_graph` with a pack process that is already running."""
+    info = pack.info()
+    config = load_policy_config(policy_config, info)
+    pack.configure(config)
+    levels = {p.name: _effective_level(p, config) for p in info.policies}
+    recorder = _Recorder(info, levels, graph)
+    remediating = Enforcement.REMEDIATE in levels.values()
+    for registered in graph.resources:
+        provider = graph.provider_of(registered)
+        resource = registered
+        if remediating:
+            resource = recorder.remediated(registered, pack.remediate(registered, provider))
+        recorder.resource_result(resource, pack.analyze(resource, provider))
+    recorder.stack_result(pack.analyze_stack(graph))
     return PolicyRun(info, tuple(recorder.findings), tuple(recorder.events))
 
 

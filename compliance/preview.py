@@ -11,15 +11,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from compliance.analyzer import PolicyPackProcess
 from compliance.events import summary_event, write_event_log
 from compliance.findings import Enforcement, Outcome, redact
 from compliance.graph import STACK_TYPE, GraphResource, ResourceGraph
-from compliance.offline import run_program
-from compliance.policy_findings import PolicyRun, analyze_graph
+from compliance.offline import load_project, run_program
+from compliance.policy_findings import PolicyRun, analyze_graph, analyze_with
 
 Mode = Literal["offline", "cli", "state"]
 
@@ -59,12 +62,23 @@ def preview(
     *,
     pack_dir: Path | None = None,
 ) -> PreviewResult:
-    """A first preview of `stack`, offline, with the policy pack."""
-    run = run_program(project_dir, stack)
-    pack = pack_dir or project_dir / DEFAULT_PACK_DIR
-    result = PreviewResult(
-        "offline", run.graph, analyze_graph(run.graph, pack, policy_config), run.outputs, stack
+    """A first preview of `stack`, offline, with the policy pack.
+
+    The pack's process starts while the program runs, as the CLI starts analyzers before it runs
+    the program: its start-up is hidden behind the program's.
+    """
+    project = load_project(project_dir.resolve())
+    pack = PolicyPackProcess(
+        pack_dir or project_dir / DEFAULT_PACK_DIR, project=project.name, stack=stack
     )
+    with ExitStack() as running:
+        running.callback(pack.stop)
+        with ThreadPoolExecutor(max_workers=1) as starter:
+            started = starter.submit(pack.start)
+            run = run_program(project_dir, stack)
+            started.result()
+        policy = analyze_with(pack, run.graph, policy_config)
+    result = PreviewResult("offline", run.graph, policy, run.outputs, stack)
     _write(result, build_dir, changes={"create": len(_shown(result.graph))})
     return result
 
@@ -80,6 +94,12 @@ def analyze_state(
     result = PreviewResult("state", graph, policy, outputs, str(state_file))
     _write(result, build_dir, changes={"same": len(_shown(graph))})
     return result
+
+
+def default_policy_config(pack_dir: Path, stack: str) -> Path | None:
+    """The pack's config for the stack, `<pack>/config.<stack>.json`, when there is one."""
+    path = pack_dir / f"config.{stack}.json"
+    return path if path.is_file() else None
 
 
 def preview_dir(build_dir: Path, stack: str) -> Path:
