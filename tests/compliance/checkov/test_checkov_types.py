@@ -64,6 +64,16 @@ from compliance.checkov.types import terraform_type, v7_token
         ("aws:apigateway/requestValidator:RequestValidator", "aws_api_gateway_request_validator"),
         ("aws:apigateway/model:Model", "aws_api_gateway_model"),
         ("aws:apigateway/account:Account", "aws_api_gateway_account"),
+        ("aws:ec2/vpc:Vpc", "aws_vpc"),
+        ("aws:ec2/securityGroup:SecurityGroup", "aws_security_group"),
+        ("aws:ec2/vpcEndpoint:VpcEndpoint", "aws_vpc_endpoint"),
+        ("aws:ec2/flowLog:FlowLog", "aws_flow_log"),
+        ("aws:ec2/transitGateway:TransitGateway", "aws_ec2_transit_gateway"),
+        ("aws:rds/instance:Instance", "aws_db_instance"),
+        ("aws:rds/cluster:Cluster", "aws_rds_cluster"),
+        ("aws:cloudtrail/trail:Trail", "aws_cloudtrail"),
+        ("aws:s3/bucketLoggingV2:BucketLoggingV2", "aws_s3_bucket_logging"),
+        ("aws:sqs/queue:Queue", "aws_sqs_queue"),
     ],
 )
 def test_pulumi_aws_token_names_its_terraform_type(token: str, expected: str) -> None:
