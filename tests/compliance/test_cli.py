@@ -1,0 +1,126 @@
+"""User mistakes end `python -m compliance` with one line on stderr and exit code 2."""
+
+import io
+import json
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from compliance.cli import COMMANDS, main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROJECT = FIXTURES / "mini_project"
+PROBE_PACK = FIXTURES / "probe_pack"
+
+
+def run(*argv: str) -> int:
+    with redirect_stdout(io.StringIO()):
+        return main(list(argv))
+
+
+def preview_args(*extra: str, stack: str = "test") -> list[str]:
+    return [
+        "preview",
+        "--offline",
+        "--project-dir",
+        str(PROJECT),
+        "--stack",
+        stack,
+        "--policy-pack",
+        str(PROBE_PACK),
+        *extra,
+    ]
+
+
+def test_commands_form_one_dispatch_table() -> None:
+    assert {"preview", "policy", "deploy", "bench"} <= set(COMMANDS)
+
+
+def test_a_program_that_raises_is_one_line_naming_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = run(*preview_args("--build-dir", str(tmp_path), stack="broken"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == ("error: program/__main__.py:8: ValueError: the inventory names no buckets\n")
+
+
+def test_debug_shows_the_programs_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = run(*preview_args("--build-dir", str(tmp_path), "--debug", stack="broken"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.endswith(
+        "error: program/__main__.py:8: ValueError: the inventory names no buckets\n"
+    )
+
+
+def test_a_pack_that_will_not_start_is_a_user_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    pack = tmp_path / "broken_pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (pack / "__main__.py").write_text("raise SystemExit('no policies here')\n")
+    code = run(
+        "preview",
+        "--offline",
+        "--project-dir",
+        str(PROJECT),
+        "--stack",
+        "test",
+        "--policy-pack",
+        str(pack),
+        "--build-dir",
+        str(tmp_path),
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {pack}: the pack exited")
+    assert "no policies here" in err
+
+
+def test_malformed_policy_config_names_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text('{"kms-key-rotation": ')
+    code = run(*preview_args("--build-dir", str(tmp_path), "--policy-pack-config", str(config)))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {config}")
+    assert err.count("\n") == 1
+
+
+def test_policy_config_naming_an_unknown_policy_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"no-such-policy": "advisory"}))
+    code = run(*preview_args("--build-dir", str(tmp_path), "--policy-pack-config", str(config)))
+    assert code == 2
+    assert "no-such-policy" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("{not json", "not JSON (line 1, column 2"),
+        ('{"version": 2, "deployment": {}}', "$.version: expected 3"),
+        ('{"version": 3, "deployment": {"resources": [{"type": "x"}]}}', ".urn: required"),
+    ],
+)
+def test_malformed_state_file_names_the_file_and_the_rule(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, complaint: str
+) -> None:
+    state = tmp_path / "export.json"
+    state.write_text(text)
+    code = run("policy", "--state", str(state), "--policy-pack", str(PROBE_PACK))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {state}")
+    assert complaint in err
+    assert err.count("\n") == 1
