@@ -19,10 +19,10 @@ from compliance.disagreements import find_disagreements
 from compliance.preview import (
     DEFAULT_BUILD_DIR,
     DEFAULT_PACK_DIR,
-    DEFAULT_POLICY_CONFIG,
     DEFAULT_STACK,
     PreviewResult,
     analyze_state,
+    default_policy_config,
     preview,
 )
 
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help=f"policy config JSON (default: {DEFAULT_POLICY_CONFIG} when it exists)",
+        help="policy config JSON (default: <policy pack>/config.<stack>.json when it exists)",
     )
     parser.add_argument(
         "--accepted-risks",
@@ -75,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     project_dir: Path = args.project_dir
     pack_dir = args.policy_pack or project_dir / DEFAULT_PACK_DIR
-    policy_config = args.policy_pack_config
-    if policy_config is None and (project_dir / DEFAULT_POLICY_CONFIG).is_file():
-        policy_config = project_dir / DEFAULT_POLICY_CONFIG
+    policy_config = args.policy_pack_config or default_policy_config(pack_dir, args.stack)
     result: PreviewResult
     if args.state is not None:
         result = analyze_state(args.state, pack_dir, policy_config, args.build_dir)
