@@ -17,8 +17,9 @@ from typing import Any, TypeVar, cast
 from compliance.findings import REDACTED, Finding, redact
 from compliance.graph import SECRET_SIGNATURE_KEY, ResourceGraph, is_secret
 
-MIN_SECRET_LENGTH = 4
-"""Shorter values are not scrubbed from free text: "on" or "1" would garble every sentence."""
+MIN_SECRET_LENGTH = 6
+"""Shorter values are not scrubbed from free text: they would garble sentences, finding ids and
+digests ("1234" is in many a SHA-256). `redact` still hides them as observed values."""
 
 T = TypeVar("T")
 

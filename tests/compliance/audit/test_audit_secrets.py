@@ -65,9 +65,9 @@ def test_values_too_short_to_scrub_from_free_text_are_still_redacted_where_obser
                 urn="urn:pulumi:prod::payments::aws:ssm/parameter:Parameter::p",
                 type="aws:ssm/parameter:Parameter",
                 custom=True,
-                inputs={"apiToken": "on", "password": "long-enough"},
+                inputs={"apiToken": "12345", "password": "long-enough"},
             ),
         ),
     )
     assert secret_values(graph, []) == {"long-enough"}
-    assert redact("on", "apiToken") == REDACTED
+    assert redact("12345", "apiToken") == REDACTED
