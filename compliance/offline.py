@@ -33,7 +33,7 @@ import sys
 import threading
 import traceback
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -56,6 +56,7 @@ from compliance.graph import (
     UNKNOWN,
     GraphResource,
     ResourceGraph,
+    provider_urn,
 )
 
 PLACEHOLDER_ACCOUNT_ID = "123456789012"
@@ -156,14 +157,25 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     return StackConfig(values, frozenset(secret_keys))
 
 
-def run_program(project_dir: Path, stack: str) -> OfflineRun:
-    """Run the stack's program offline (a first preview) and record what it registers."""
+Registered = Callable[[GraphResource, GraphResource | None], None]
+"""Told of each registration as it happens: the resource and its provider."""
+
+
+def run_program(
+    project_dir: Path, stack: str, *, on_register: Registered | None = None
+) -> OfflineRun:
+    """Run the stack's program offline (a first preview) and record what it registers.
+
+    `on_register` is told of each resource as the engine would see it arrive (from the SDK's
+    worker threads), so the policy pack can analyze it while the program goes on, as the engine
+    analyzes each registration.
+    """
     project = load_project(project_dir.resolve())
     config = load_stack_config(project, stack)
     program = project.main / "__main__.py"
     if not program.is_file():
         raise StackConfigError(f"{project.directory / 'Pulumi.yaml'}: main: no {program}")
-    monitor = RecordingMonitor(OfflineMocks(config), project.name, stack, config)
+    monitor = RecordingMonitor(OfflineMocks(config), project.name, stack, config, on_register)
     context = contextvars.copy_context()
     try:
         context.run(_run_in_stack, project, stack, config, monitor)
@@ -202,11 +214,19 @@ class OfflineMocks(Mocks):
 class RecordingMonitor(MockMonitor):
     """A resource monitor that records each registration the way the engine stores it."""
 
-    def __init__(self, mocks: Mocks, project: str, stack: str, config: StackConfig) -> None:
+    def __init__(
+        self,
+        mocks: Mocks,
+        project: str,
+        stack: str,
+        config: StackConfig,
+        on_register: Registered | None = None,
+    ) -> None:
         super().__init__(mocks)
         self._project = project
         self._stack = stack
         self._config = config
+        self._on_register = on_register
         self._lock = threading.Lock()
         self._recorded: dict[str, GraphResource] = {}
         self._default_providers: dict[tuple[str, str], str] = {}
@@ -233,19 +253,21 @@ class RecordingMonitor(MockMonitor):
                 and not request.type.startswith(PROVIDER_TYPE_PREFIX)
             ):
                 provider = self._default_provider(_package(request.type), request.version)
-            self._recorded[urn] = GraphResource(
-                urn=urn,
-                type=request.type,
-                custom=request.custom,
-                inputs=_plain(json_format.MessageToDict(request.object)),
-                parent=request.parent or None,
-                dependencies=tuple(sorted(set(request.dependencies))),
-                property_dependencies={
-                    key: tuple(sorted(set(deps.urns)))
-                    for key, deps in sorted(request.propertyDependencies.items())
-                },
-                protect=request.protect,
-                provider=provider,
+            self._record(
+                GraphResource(
+                    urn=urn,
+                    type=request.type,
+                    custom=request.custom,
+                    inputs=_plain(json_format.MessageToDict(request.object)),
+                    parent=request.parent or None,
+                    dependencies=tuple(sorted(set(request.dependencies))),
+                    property_dependencies={
+                        key: tuple(sorted(set(deps.urns)))
+                        for key, deps in sorted(request.propertyDependencies.items())
+                    },
+                    protect=request.protect,
+                    provider=provider,
+                )
             )
         if request.type == STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=urn)
@@ -267,6 +289,13 @@ class RecordingMonitor(MockMonitor):
                 self._default_provider(_package(request.tok), request.version)
         return super().Invoke(request)  # type: ignore[no-untyped-call]
 
+    def _record(self, resource: GraphResource) -> None:
+        """Record a registration (under the lock) and pass it on with its provider."""
+        self._recorded[resource.urn] = resource
+        if self._on_register is not None:
+            provider = self._recorded.get(provider_urn(resource.provider or ""))
+            self._on_register(resource, provider if resource.provider else None)
+
     def _urn(self, parent: str, type_: str, name: str) -> str:
         qualified = type_
         if parent:
@@ -286,7 +315,7 @@ class RecordingMonitor(MockMonitor):
             inputs = self._config.package_inputs(package)
             if version:
                 inputs["version"] = version
-            self._recorded[urn] = GraphResource(urn=urn, type=type_, custom=True, inputs=inputs)
+            self._record(GraphResource(urn=urn, type=type_, custom=True, inputs=inputs))
             reference = f"{urn}::{UNKNOWN}"
             self._default_providers[key] = reference
         return reference

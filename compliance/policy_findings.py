@@ -12,9 +12,11 @@ with nothing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 from compliance.analyzer import (
@@ -23,6 +25,7 @@ from compliance.analyzer import (
     PackInfo,
     PolicyInfo,
     PolicyPackProcess,
+    Remediation,
 )
 from compliance.events import (
     analyze_stack_summary_event,
@@ -68,20 +71,95 @@ def analyze_with(
     pack: PolicyPackProcess, graph: ResourceGraph, policy_config: Path | None
 ) -> PolicyRun:
     """`analyze_graph` with a pack process that is already running."""
-    info = pack.info()
-    config = load_policy_config(policy_config, info)
-    pack.configure(config)
-    levels = {p.name: _effective_level(p, config) for p in info.policies}
-    recorder = _Recorder(info, levels, graph)
-    remediating = Enforcement.REMEDIATE in levels.values()
-    for registered in graph.resources:
-        provider = graph.provider_of(registered)
-        resource = registered
-        if remediating:
-            resource = recorder.remediated(registered, pack.remediate(registered, provider))
-        recorder.resource_result(resource, pack.analyze(resource, provider))
-    recorder.stack_result(pack.analyze_stack(graph))
-    return PolicyRun(info, tuple(recorder.findings), tuple(recorder.events))
+    return PolicySession(pack, policy_config).finish(graph)
+
+
+class PolicySession:
+    """A running pack, configured: resources are analyzed as they come, then the stack.
+
+    `analyze` may be called as each resource is registered (as the engine does during a
+    preview); `finish` analyzes whatever was not, then turns the answers into findings and events
+    in the graph's order, so the result does not depend on when each resource arrived.
+    """
+
+    def __init__(self, pack: PolicyPackProcess, policy_config: Path | None) -> None:
+        self._pack = pack
+        self.info = pack.info()
+        config = load_policy_config(policy_config, self.info)
+        pack.configure(config)
+        self._levels = {p.name: _effective_level(p, config) for p in self.info.policies}
+        self._remediating = Enforcement.REMEDIATE in self._levels.values()
+        self._answers: dict[str, tuple[list[Remediation], AnalyzeResult]] = {}
+
+    def analyze(self, resource: GraphResource, provider: GraphResource | None) -> None:
+        remediations = self._pack.remediate(resource, provider) if self._remediating else []
+        analyzed = _remediated(resource, remediations)
+        self._answers[resource.urn] = (remediations, self._pack.analyze(analyzed, provider))
+
+    def finish(self, graph: ResourceGraph) -> PolicyRun:
+        recorder = _Recorder(self.info, self._levels, graph)
+        for resource in graph.resources:
+            if resource.urn not in self._answers:
+                self.analyze(resource, graph.provider_of(resource))
+            remediations, result = self._answers[resource.urn]
+            recorder.remediations(resource, remediations)
+            recorder.resource_result(resource, result)
+        recorder.stack_result(self._pack.analyze_stack(graph))
+        return PolicyRun(self.info, tuple(recorder.findings), tuple(recorder.events))
+
+
+class BackgroundAnalysis:
+    """Start the pack and analyze resources in a worker thread while the program still runs.
+
+    The CLI starts its analyzers before the program and analyzes each registration as it
+    arrives; this does the same, so the pack's start-up and its work overlap the program's.
+    `submit` is safe from any thread; `session` waits for the queue and returns the session
+    (or raises what stopped the worker); `close` stops the worker without waiting for answers.
+    """
+
+    def __init__(self, pack: PolicyPackProcess, policy_config: Path | None) -> None:
+        self._queue: Queue[tuple[GraphResource, GraphResource | None] | None] = Queue()
+        self._session: PolicySession | None = None
+        self._error: BaseException | None = None
+        self._worker = threading.Thread(
+            target=self._work, args=(pack, policy_config), name="policy-pack", daemon=True
+        )
+        self._worker.start()
+
+    def submit(self, resource: GraphResource, provider: GraphResource | None) -> None:
+        self._queue.put((resource, provider))
+
+    def session(self) -> PolicySession:
+        self.close()
+        if self._error is not None:
+            raise self._error
+        assert self._session is not None
+        return self._session
+
+    def close(self) -> None:
+        if self._worker.is_alive():
+            self._queue.put(None)
+            self._worker.join()
+
+    def _work(self, pack: PolicyPackProcess, policy_config: Path | None) -> None:
+        try:
+            pack.start()
+            session = PolicySession(pack, policy_config)
+            while (item := self._queue.get()) is not None:
+                session.analyze(*item)
+            self._session = session
+        except BaseException as error:  # handed to the caller by `session()`
+            self._error = error
+            while self._queue.get() is not None:
+                pass
+
+
+def _remediated(resource: GraphResource, remediations: Iterable[Remediation]) -> GraphResource:
+    """The resource as the pack's remediations leave it (each applies to the previous result)."""
+    for remediation in remediations:
+        if not remediation.diagnostic and remediation.properties is not None:
+            resource = replace(resource, inputs=dict(remediation.properties))
+    return resource
 
 
 def _effective_level(policy: PolicyInfo, config: Mapping[str, PolicyConfigEntry]) -> Enforcement:
@@ -105,7 +183,8 @@ class _Recorder:
         self.findings: list[Finding] = []
         self.events: list[dict[str, Any]] = []
 
-    def remediated(self, resource: GraphResource, remediations: Iterable[Any]) -> GraphResource:
+    def remediations(self, resource: GraphResource, remediations: Iterable[Remediation]) -> None:
+        before = resource.inputs
         for remediation in remediations:
             if remediation.diagnostic:
                 self.events.append(
@@ -123,12 +202,11 @@ class _Recorder:
                         policy_name=remediation.policy_name,
                         pack_name=self._pack.name,
                         pack_version=self._pack.version,
-                        before=resource.inputs,
+                        before=before,
                         after=remediation.properties,
                     )
                 )
-                resource = replace(resource, inputs=dict(remediation.properties))
-        return resource
+                before = remediation.properties
 
     def resource_result(self, resource: GraphResource, result: AnalyzeResult) -> None:
         ref = _ref(resource)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from compliance.events import summary_event, write_event_log
 from compliance.findings import Enforcement, Outcome, redact
 from compliance.graph import STACK_TYPE, GraphResource, ResourceGraph
 from compliance.offline import load_project, run_program
-from compliance.policy_findings import PolicyRun, analyze_graph, analyze_with
+from compliance.policy_findings import BackgroundAnalysis, PolicyRun, analyze_graph
 
 Mode = Literal["offline", "cli", "state"]
 
@@ -64,20 +63,21 @@ def preview(
 ) -> PreviewResult:
     """A first preview of `stack`, offline, with the policy pack.
 
-    The pack's process starts while the program runs, as the CLI starts analyzers before it runs
-    the program: its start-up is hidden behind the program's.
+    As with the CLI, the pack starts before the program runs and analyzes each resource as the
+    program registers it: the pack's start-up and work overlap the program's.
     """
     project = load_project(project_dir.resolve())
+    # Absolute: the program runs in its own directory while the pack's thread reads these.
     pack = PolicyPackProcess(
-        pack_dir or project_dir / DEFAULT_PACK_DIR, project=project.name, stack=stack
+        (pack_dir or project_dir / DEFAULT_PACK_DIR).resolve(), project=project.name, stack=stack
     )
+    policy_config = policy_config.resolve() if policy_config else None
     with ExitStack() as running:
         running.callback(pack.stop)
-        with ThreadPoolExecutor(max_workers=1) as starter:
-            started = starter.submit(pack.start)
-            run = run_program(project_dir, stack)
-            started.result()
-        policy = analyze_with(pack, run.graph, policy_config)
+        analysis = BackgroundAnalysis(pack, policy_config)
+        running.callback(analysis.close)
+        run = run_program(project_dir, stack, on_register=analysis.submit)
+        policy = analysis.session().finish(run.graph)
     result = PreviewResult("offline", run.graph, policy, run.outputs, stack)
     _write(result, build_dir, changes={"create": len(_shown(result.graph))})
     return result

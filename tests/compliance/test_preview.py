@@ -3,6 +3,7 @@ and a deployed stack's export with the probe pack."""
 
 import io
 import json
+import os
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -45,7 +46,13 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def clean(build: Path) -> tuple[int, str]:
-    return preview_stack(build, REPO / "policy_pack" / "config.prod.json")
+    """`nox -s preview`: from the project root, every path its relative default."""
+    previous = Path.cwd()
+    os.chdir(REPO)
+    try:
+        return run_cli("preview", "--offline", "--build-dir", str(build))
+    finally:
+        os.chdir(previous)
 
 
 def test_clean_preview_of_the_stack_exits_zero(clean: tuple[int, str]) -> None:
