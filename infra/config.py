@@ -39,7 +39,6 @@ class InvalidValue(Exception):
 class Settings:
     """Validated stack config; see the README's Configuration section for each key."""
 
-    stack_file: str
     region: str
     environment: str
     environment_suffix: str
@@ -224,7 +223,6 @@ def parse_settings(raw: Mapping[str, str], stack_file: str) -> Settings:
             raise ConfigError(stack_file, f"config.{full_key}", f"{bad}, got {text!r}") from None
 
     settings = Settings(
-        stack_file=stack_file,
         region=value("aws:region", str),
         environment=value("environment", str),
         environment_suffix=value("environmentSuffix", str),

@@ -18,7 +18,7 @@ import pulumi
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
-from infra.config import PROJECT_ROOT, Settings
+from infra.config import PROJECT_ROOT, REQUIRED_TAGS, Settings
 from infra.errors import ConfigError
 from infra.naming import ACCOUNT_ID_LENGTH
 
@@ -248,8 +248,12 @@ def _json_type(value: object) -> str:
     return names.get(type(value), "number")
 
 
-def _tags(item: Mapping[str, Any]) -> Mapping[str, str]:
-    return MappingProxyType(dict(item.get("tags", {})))
+def _tags(item: Mapping[str, Any], at: list[str | int], fail: Fail) -> Mapping[str, str]:
+    tags: dict[str, str] = dict(item.get("tags", {}))
+    for key in tags:
+        if key in REQUIRED_TAGS or key.lower().startswith("aws:"):
+            fail([*at, "tags", key], "this tag is set by the stack (or reserved by AWS)")
+    return MappingProxyType(tags)
 
 
 @dataclass(frozen=True)
@@ -299,7 +303,7 @@ def _bucket(
         problem = f"S3 bucket names may not end with {', '.join(_S3_RESERVED_SUFFIXES)}"
     if problem:
         fail([*at, "name"], problem)
-    return BucketSpec(name, _tags(item))
+    return BucketSpec(name, _tags(item, at, fail))
 
 
 def _table(
@@ -334,7 +338,9 @@ def _table(
                 [*at, "attributes", index, "name"],
                 f"attribute {name_!r} is not a key; DynamoDB only accepts key attributes here",
             )
-    return TableSpec(name, keys[0], keys[1] if len(keys) == 2 else None, attributes, _tags(item))
+    return TableSpec(
+        name, keys[0], keys[1] if len(keys) == 2 else None, attributes, _tags(item, at, fail)
+    )
 
 
 def _function(
@@ -369,5 +375,5 @@ def _function(
         item["runtime"],
         package,
         MappingProxyType(dict(environment)),
-        _tags(item),
+        _tags(item, at, fail),
     )

@@ -220,6 +220,12 @@ BAD_INVENTORIES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] 
         "set by the stack",
     ),
     (
+        "tag the stack sets",
+        lambda d: d["s3Buckets"][0].update(tags={"MigrationDate": "2020-01-01"}),
+        "$.s3Buckets[0].tags.MigrationDate",
+        "set by the stack",
+    ),
+    (
         "no lambda-code bucket",
         lambda d: d["s3Buckets"].pop(2),
         "$.s3Buckets",

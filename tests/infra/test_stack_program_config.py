@@ -94,7 +94,9 @@ def test_missing_inventory_file_deploys_the_seed_inventory_with_a_warning(tmp_pa
 
 def test_inventory_size_drives_the_stack_not_fixed_counts(tmp_path: Path, stack: StackRun) -> None:
     document = copy.deepcopy(DEV_CONFIG)
-    document["s3Buckets"] += [{"name": f"archive-{i}"} for i in range(7)]
+    document["s3Buckets"] += [
+        {"name": f"archive-{i}", "tags": {"DataClass": "archive"}} for i in range(7)
+    ]
     document["dynamoTables"] += [
         {
             "name": f"ledger-{i}",
@@ -113,9 +115,15 @@ def test_inventory_size_drives_the_stack_not_fixed_counts(tmp_path: Path, stack:
         }
         for i in range(3)
     ]
-    bigger = Counter(
-        r.type for r in run_stack(inventoryFile=inventory_file(tmp_path, document)).registrations
-    )
+    run = run_stack(inventoryFile=inventory_file(tmp_path, document))
+    archive = run.one("aws:s3/bucket:Bucket", "bucket-archive-0")
+    assert archive.inputs["tags"] == {
+        "DataClass": "archive",
+        "Environment": "production",
+        "MigratedFrom": "dev",
+        "MigrationDate": "2026-12-01",
+    }
+    bigger = Counter(r.type for r in run.registrations)
     default = Counter(r.type for r in stack.registrations)
     assert bigger["aws:s3/bucket:Bucket"] - default["aws:s3/bucket:Bucket"] == 7
     assert (
