@@ -1,8 +1,8 @@
 """IAM: trust policies, the region restriction every role carries, and the functions' role.
 
 The functions' data access names its resources by the ARNs built from their physical names, so
-the policy is known during a preview (and checkable by the policy pack there); only the key's ARN,
-which AWS generates, is granted in a policy of its own.
+the policy is known during a preview and checkable by the policy pack there. Their use of the key
+is granted by the key's own policy (`infra.kms`), which needs no ARN that AWS generates either.
 """
 
 import json
@@ -79,8 +79,12 @@ class LambdaRoleArgs:
     customers_table: str
     """Physical names of the tables the functions use."""
     receipts_bucket_name: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
+
+
+def role_arn(account_id: pulumi.Input[str], role_name: str) -> pulumi.Output[str]:
+    """A role's ARN from its name: known before the role exists."""
+    return pulumi.Output.concat("arn:aws:iam::", account_id, ":role/", role_name)
 
 
 def access_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
@@ -142,26 +146,8 @@ def access_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
     )
 
 
-def key_policy(kms_key_arn: pulumi.Input[str], region: str) -> pulumi.Output[str]:
-    """Use of the stack's key: receipts under SSE-KMS and the encrypted environment."""
-    return pulumi.Output.json_dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "StackKey",
-                    "Effect": "Allow",
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": [kms_key_arn],
-                    "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
-                }
-            ],
-        }
-    )
-
-
 class LambdaRole(pulumi.ComponentResource):
-    """`payments:iam:LambdaRole`: the role and its three inline policies."""
+    """`payments:iam:LambdaRole`: the role, its access policy and its region restriction."""
 
     role: aws.iam.Role
 
@@ -172,7 +158,7 @@ class LambdaRole(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.role = aws.iam.Role(
             name,
-            name=args.names.stack_scoped("lambda"),
+            name=args.names.function_role,
             assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
             tags=dict(args.tags),
             opts=child,
@@ -183,13 +169,6 @@ class LambdaRole(pulumi.ComponentResource):
                 name="payments-function-access",
                 role=self.role.id,
                 policy=access_policy(args),
-                opts=child,
-            ),
-            aws.iam.RolePolicy(
-                f"{name}-key",
-                name="payments-function-key",
-                role=self.role.id,
-                policy=key_policy(args.kms_key_arn, args.region),
                 opts=child,
             ),
             restrict_to_region(name, self.role, args.region, self),

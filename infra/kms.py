@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.iam import role_arn
 from infra.naming import Names
 
 
@@ -14,12 +15,17 @@ class KeyArgs:
     names: Names
     region: str
     account_id: pulumi.Output[str]
+    function_role: aws.iam.Role
+    """The functions' role: may encrypt receipts and decrypt its environment with the key."""
     tags: Mapping[str, str]
     protect: bool
 
 
-def key_policy(account_id: pulumi.Output[str], region: str) -> pulumi.Output[str]:
-    """IAM in this account administers the key; Logs in the region and alarms may use it."""
+def key_policy(
+    account_id: pulumi.Output[str], region: str, function_role_name: str
+) -> pulumi.Output[str]:
+    """IAM in this account administers the key; the functions, Logs in the region and alarms
+    may use it."""
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
@@ -31,6 +37,13 @@ def key_policy(account_id: pulumi.Output[str], region: str) -> pulumi.Output[str
                         "AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")
                     },
                     "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "PaymentFunctionsUseKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": role_arn(account_id, function_role_name)},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                     "Resource": "*",
                 },
                 {
@@ -81,9 +94,12 @@ class Key(pulumi.ComponentResource):
             description=f"Payment stack ({args.names.suffix}): data, logs, topics and backups",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=key_policy(args.account_id, args.region),
+            policy=key_policy(args.account_id, args.region, args.names.function_role),
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # KMS refuses a policy naming a principal that does not exist yet.
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, depends_on=[args.function_role]
+            ),
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias",

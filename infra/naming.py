@@ -53,6 +53,10 @@ class Names:
         return bounded(f"payments-{role}-{self.suffix}", IAM_ROLE_MAX)
 
     @property
+    def function_role(self) -> str:
+        return self.stack_scoped("lambda")
+
+    @property
     def key_alias(self) -> str:
         return f"alias/payments-{self.suffix}"
 

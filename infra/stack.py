@@ -52,11 +52,25 @@ def _register(
     account_id = aws.get_caller_identity_output().account_id
     protect = settings.protect
 
-    key = Key("payments-key", KeyArgs(names, settings.region, account_id, tags, protect)).key
     prefix: pulumi.Output[str] = pulumi.Output.from_input(settings.bucket_prefix or account_id)
 
     def bucket_name(name: str) -> pulumi.Output[str]:
         return prefix.apply(lambda value: names.bucket(value, name))
+
+    role = LambdaRole(
+        "payments-lambda-role",
+        LambdaRoleArgs(
+            names=names,
+            region=settings.region,
+            account_id=account_id,
+            function_names=[spec.name for spec in inventory.functions],
+            transactions_table=names.table(TRANSACTIONS_TABLE),
+            customers_table=names.table(CUSTOMERS_TABLE),
+            receipts_bucket_name=bucket_name(RECEIPTS_BUCKET),
+            tags=tags,
+        ),
+    ).role
+    key = Key("payments-key", KeyArgs(names, settings.region, account_id, role, tags, protect)).key
 
     buckets = {
         spec.name: Bucket(
@@ -91,20 +105,6 @@ def _register(
             protect,
         ),
     )
-    role = LambdaRole(
-        "payments-lambda-role",
-        LambdaRoleArgs(
-            names=names,
-            region=settings.region,
-            account_id=account_id,
-            function_names=[spec.name for spec in inventory.functions],
-            transactions_table=names.table(TRANSACTIONS_TABLE),
-            customers_table=names.table(CUSTOMERS_TABLE),
-            receipts_bucket_name=bucket_name(RECEIPTS_BUCKET),
-            kms_key_arn=key.arn,
-            tags=tags,
-        ),
-    ).role
     environment: dict[str, pulumi.Input[str]] = {
         "TRANSACTIONS_TABLE": tables[TRANSACTIONS_TABLE].name,
         "CUSTOMERS_TABLE": tables[CUSTOMERS_TABLE].name,

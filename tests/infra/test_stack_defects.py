@@ -200,23 +200,30 @@ def _allowed_data_statements(stack: StackRun) -> list[dict[str, Any]]:
 
 
 def test_h_function_role_data_access_is_scoped_to_the_stacks_resources(stack: StackRun) -> None:
-    granted = {
-        resource
-        for statement in _allowed_data_statements(stack)
-        for resource in statement["Resource"]
+    actions: dict[str, set[str]] = {}
+    for statement in _allowed_data_statements(stack):
+        for resource in statement["Resource"]:
+            actions.setdefault(resource, set()).update(statement["Action"])
+    tables = stack.outputs["tableArns"]
+    assert actions == {
+        tables["transactions"]: {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        },
+        tables["customers"]: {"dynamodb:GetItem"},
+        f"arn:aws:s3:::{ACCOUNT_ID}-payment-receipts-prod/*": {"s3:PutObject"},
     }
-    assert granted == {
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/transactions-prod",
-        f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/customers-prod",
-        f"arn:aws:s3:::{ACCOUNT_ID}-payment-receipts-prod/*",
-        f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/key-id",
-    }
-    table_arns = (
-        {t["arn"] for t in stack.outputs["tableArns"].values()}
-        if False
-        else {stack.outputs["tableArns"][name] for name in ("transactions", "customers")}
-    )
-    assert table_arns <= granted
+
+
+def test_h_only_the_functions_role_may_use_the_key_beyond_logs_and_alarms(stack: StackRun) -> None:
+    key = stack.one("aws:kms/key:Key")
+    role = stack.one("aws:iam/role:Role", "payments-lambda-role")
+    (grant,) = [s for s in statements(key.inputs["policy"]) if s["Sid"] == "PaymentFunctionsUseKey"]
+    assert grant["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:role/{role.inputs['name']}"}
+    assert set(grant["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert role.urn in key.dependencies
 
 
 def test_h_every_role_denies_other_regions(stack: StackRun) -> None:
