@@ -5,6 +5,7 @@ a code change and only a code change updates the function), X-Ray tracing, reser
 a KMS-encrypted environment and the AWS-managed Powertools layer.
 """
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -69,7 +70,8 @@ class Function(pulumi.ComponentResource):
             f"{name}-code",
             bucket=args.code_bucket,
             key=args.names.code_key(spec.name, args.code.sha256_hex),
-            source=pulumi.FileAsset(str(args.code.path)),
+            # Relative, so the state does not record this checkout's absolute path.
+            source=pulumi.FileAsset(os.path.relpath(args.code.path)),
             content_type="application/zip",
             tags=dict(args.tags),
             opts=child,
