@@ -8,6 +8,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
+import yaml
 
 from compliance.cli import main
 from compliance.graph import ResourceGraph
@@ -84,7 +85,7 @@ def test_preview_writes_the_graph_and_engine_events(clean: tuple[int, str], buil
     assert len(analyzed) == len(graph)
 
 
-def test_one_violating_resource_exits_one_naming_policy_and_resource(
+def test_a_stricter_policy_config_fails_the_one_resource_below_it(
     build: Path, tmp_path: Path
 ) -> None:
     config = json.loads((REPO / "policy_pack" / "config.prod.json").read_text())
@@ -98,6 +99,38 @@ def test_one_violating_resource_exits_one_naming_policy_and_resource(
     assert "backup-retention-minimum" in violations[0]
     assert "(aws:backup/plan:Plan: payments-backup-plan)" in violations[0]
     assert "❌ payment-stack-guard@v" in out
+
+
+def test_a_stack_with_one_violating_resource_exits_one_naming_policy_and_resource(
+    tmp_path: Path,
+) -> None:
+    stack = "preview-test-short-backups"
+    config = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text())
+    config["config"]["payments:backupRetentionDays"] = "7"
+    stack_file = REPO / f"Pulumi.{stack}.yaml"
+    stack_file.write_text(yaml.safe_dump(config))
+    try:
+        code, out = run_cli(
+            "preview",
+            "--offline",
+            "--project-dir",
+            str(REPO),
+            "--stack",
+            stack,
+            "--policy-pack",
+            str(REPO / "policy_pack"),
+            "--policy-pack-config",
+            str(REPO / "policy_pack" / "config.prod.json"),
+            "--build-dir",
+            str(tmp_path),
+        )
+    finally:
+        stack_file.unlink()
+    assert code == 1
+    violations = [line for line in out.splitlines() if line.startswith("        - [mandatory]")]
+    assert len(violations) == 1, out
+    assert "backup-retention-minimum" in violations[0]
+    assert "(aws:backup/plan:Plan: payments-backup-plan)" in violations[0]
 
 
 def test_deployed_stack_export_is_analyzed_with_secrets_and_provider_references(
