@@ -33,12 +33,22 @@ ACCESS_LOG_FORMAT = json.dumps(
     },
     separators=(",", ":"),
 )
-# The handler reports every field's problem itself; the gateway only rejects non-objects.
+# The handler reports every field's problem itself; the gateway only rejects bodies that are no
+# JSON object, answering in the handler's error shape.
 PAYMENT_REQUEST_SCHEMA = json.dumps(
     {
         "$schema": "http://json-schema.org/draft-04/schema#",
         "title": "PaymentRequest",
         "type": "object",
+    }
+)
+
+
+INVALID_BODY_RESPONSE = json.dumps(
+    {
+        "error": "invalid_json",
+        "message": "$context.error.validationErrorString",
+        "requestId": "$context.requestId",
     }
 )
 
@@ -98,6 +108,14 @@ class PaymentApi(pulumi.ComponentResource):
             name="PaymentRequest",
             content_type="application/json",
             schema=PAYMENT_REQUEST_SCHEMA,
+            opts=child,
+        )
+        aws.apigateway.Response(
+            f"{name}-invalid-body",
+            rest_api_id=self.rest_api.id,
+            response_type="BAD_REQUEST_BODY",
+            status_code="400",
+            response_templates={"application/json": INVALID_BODY_RESPONSE},
             opts=child,
         )
         method = aws.apigateway.Method(

@@ -91,6 +91,11 @@ def test_e_post_payment_requires_iam_auth_and_validates_requests(stack: StackRun
     assert stack.linked(method, "requestValidatorId") == [validator]
     model = stack.one("aws:apigateway/model:Model")
     assert stack.linked(method, "requestModels") == [model]
+    assert json.loads(model.inputs["schema"])["type"] == "object"
+    rejected = stack.one("aws:apigateway/response:Response")
+    assert rejected.inputs["responseType"] == "BAD_REQUEST_BODY"
+    template = json.loads(rejected.inputs["responseTemplates"]["application/json"])
+    assert template["requestId"] == "$context.requestId"
 
 
 def test_e_authorization_is_configurable_and_redeploys_the_stage(
