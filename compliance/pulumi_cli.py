@@ -60,16 +60,16 @@ def require_pulumi(action: str) -> str:
 def cli_environment(project_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment for the CLI: a local file backend by default, a passphrase for it."""
     env = dict(environ)
-    backend = env.get("PULUMI_BACKEND_URL")
-    if not backend:
-        state = project_dir.resolve() / STATE_DIR
-        state.mkdir(parents=True, exist_ok=True)
-        backend = env["PULUMI_BACKEND_URL"] = f"file://{state}"
+    state = project_dir.resolve() / STATE_DIR
+    backend = env.get("PULUMI_BACKEND_URL") or f"file://{state}"
     if _is_local(backend) and not any(env.get(name) for name in PASSPHRASE_VARIABLES):
         raise PulumiCliError(
             f"the stack's state is in a local backend ({backend}) whose secrets are encrypted "
             "with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE"
         )
+    if not env.get("PULUMI_BACKEND_URL"):
+        state.mkdir(parents=True, exist_ok=True)
+        env["PULUMI_BACKEND_URL"] = backend
     return env
 
 

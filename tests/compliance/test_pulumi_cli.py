@@ -150,6 +150,7 @@ def test_a_local_backend_without_a_passphrase_is_refused(
         "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE" in capsys.readouterr().err
     )
     assert calls(fake_pulumi) == []
+    assert not (project / ".state").exists()
 
 
 def test_a_failing_cli_step_stops_the_run_with_its_exit_code(
