@@ -131,9 +131,9 @@ def render(result: PreviewResult, out: TextIO) -> None:
             print(f"    {name}: {json.dumps(redact(value, name))}", file=out)
     print(file=out)
     _render_policies(result, out)
-    print("\nResources:", file=out)
-    symbol = "+" if plan == "create" else " "
-    print(f"    {symbol} {len(_shown(result.graph))} to {plan}", file=out)
+    count = len(_shown(result.graph))
+    summary = f"+ {count} to create" if plan == "create" else f"{count} unchanged"
+    print(f"\nResources:\n    {summary}", file=out)
 
 
 def _render_tree(graph: ResourceGraph, plan: str, out: TextIO) -> None:

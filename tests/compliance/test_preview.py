@@ -147,6 +147,7 @@ def test_deployed_stack_export_is_analyzed_with_secrets_and_provider_references(
     )
     assert code == 1
     assert "Mode: state file" in out
+    assert "Resources:\n    3 unchanged" in out
     assert 'dbPassword: "[redacted]"' in out
     violations = [line.strip() for line in out.splitlines() if "- [mandatory]" in line]
     assert violations == [
