@@ -114,13 +114,14 @@ class BackgroundAnalysis:
     The CLI starts its analyzers before the program and analyzes each registration as it
     arrives; this does the same, so the pack's start-up and its work overlap the program's.
     `submit` is safe from any thread; `session` waits for the queue and returns the session
-    (or raises what stopped the worker); `close` stops the worker without waiting for answers.
+    (or raises what stopped the worker); `close` abandons what is still queued and stops it.
     """
 
     def __init__(self, pack: PolicyPackProcess, policy_config: Path | None) -> None:
         self._queue: Queue[tuple[GraphResource, GraphResource | None] | None] = Queue()
         self._session: PolicySession | None = None
         self._error: BaseException | None = None
+        self._abandoned = False
         self._worker = threading.Thread(
             target=self._work, args=(pack, policy_config), name="policy-pack", daemon=True
         )
@@ -130,13 +131,17 @@ class BackgroundAnalysis:
         self._queue.put((resource, provider))
 
     def session(self) -> PolicySession:
-        self.close()
+        self._stop()
         if self._error is not None:
             raise self._error
         assert self._session is not None
         return self._session
 
     def close(self) -> None:
+        self._abandoned = True
+        self._stop()
+
+    def _stop(self) -> None:
         if self._worker.is_alive():
             self._queue.put(None)
             self._worker.join()
@@ -146,7 +151,8 @@ class BackgroundAnalysis:
             pack.start()
             session = PolicySession(pack, policy_config)
             while (item := self._queue.get()) is not None:
-                session.analyze(*item)
+                if not self._abandoned:
+                    session.analyze(*item)
             self._session = session
         except BaseException as error:  # handed to the caller by `session()`
             self._error = error
