@@ -34,10 +34,11 @@ import threading
 import traceback
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from google.protobuf import empty_pb2, json_format
@@ -63,6 +64,7 @@ PLACEHOLDER_ACCOUNT_ID = "123456789012"
 """The AWS account offline previews run as (AWS's documentation example account)."""
 
 CALLER_IDENTITY_TOKEN = "aws:index/getCallerIdentity:getCallerIdentity"
+T = TypeVar("T")
 
 
 class StackConfigError(UserError):
@@ -367,6 +369,19 @@ class OutstandingOutputs:
         self._size -= 1
 
 
+class _InlineExecutor(ThreadPoolExecutor):
+    """Runs each submitted call immediately in the submitting thread (asyncio only accepts a
+    `ThreadPoolExecutor` as the default executor; this one never starts a thread)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the awaiting SDK code, as a thread would
+            future.set_exception(error)
+        return future
+
+
 def _run_in_stack(
     project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor
 ) -> None:
@@ -387,6 +402,10 @@ def _run_in_stack(
     set_all_config(config.values, sorted(config.secret_keys))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The SDK hands each call to the monitor to an executor; run them at once, in the loop's own
+    # thread, so they reach the monitor in the order the program makes them and every run
+    # records the same registration order (threads would interleave them by timing).
+    loop.set_default_executor(_InlineExecutor())
     try:
         with _program_directory(project), _quiet_asyncio():
             try:

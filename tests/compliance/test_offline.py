@@ -118,3 +118,9 @@ def test_missing_stack_config_is_a_user_error_naming_the_file() -> None:
 def test_malformed_stack_config_names_file_and_line() -> None:
     with pytest.raises(UserError, match=r"Pulumi\.malformed\.yaml: not valid YAML \(line 3"):
         run_program(PROJECT, "malformed")
+
+
+def test_every_run_records_the_same_graph_in_the_same_order(run: OfflineRun) -> None:
+    again = run_program(PROJECT, "test")
+    assert again.graph.to_stack_export() == run.graph.to_stack_export()
+    assert [r.urn for r in again.graph] == [r.urn for r in run.graph]
