@@ -83,10 +83,14 @@ def _arn(service: str, resource: str) -> str:
 
 
 class StackMocks(pulumi.runtime.Mocks):
-    """Computes what AWS would: ids, ARNs and the few other outputs the program reads."""
+    """Computes what AWS would: ids, ARNs and the few other outputs the program reads.
 
-    def __init__(self, run: StackRun) -> None:
+    In a preview nothing exists yet: the state is the inputs, every computed output is unknown.
+    """
+
+    def __init__(self, run: StackRun, *, preview: bool) -> None:
         self.run = run
+        self.preview = preview
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
@@ -96,8 +100,12 @@ class StackMocks(pulumi.runtime.Mocks):
             return {"accountId": ACCOUNT_ID, "arn": _arn("iam", "user/ci"), "userId": "AIDA"}, []
         return {}, []
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
+        if self.preview:
+            return None, state
         name = state.get("name", args.name)
         computed = _COMPUTED.get(args.typ)
         if computed is None:
@@ -141,9 +149,9 @@ _COMPUTED: dict[str, Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]
 
 
 class RecordingMonitor(mocks.MockMonitor):
-    def __init__(self, run: StackRun) -> None:
-        super().__init__(StackMocks(run))
-        self.run = run
+    def __init__(self, stack_mocks: StackMocks) -> None:
+        super().__init__(stack_mocks)
+        self.run = stack_mocks.run
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -176,7 +184,12 @@ class _Warnings(logging.Handler):
 
 
 def run_stack(
-    config: Mapping[str, str] = BASE_CONFIG, /, *, into: StackRun | None = None, **overrides: str
+    config: Mapping[str, str] = BASE_CONFIG,
+    /,
+    *,
+    into: StackRun | None = None,
+    preview: bool = False,
+    **overrides: str,
 ) -> StackRun:
     """Run the program with `config` (full keys) and `payments:<key>` overrides.
 
@@ -188,13 +201,14 @@ def run_stack(
     logger.propagate = False
     logger.addHandler(_Warnings(run))
     settings.ROOT.set(None)
+    stack_mocks = StackMocks(run, preview=preview)
     mocks.set_mocks(
-        StackMocks(run),
+        stack_mocks,
         project="payments",
         stack="prod",
-        preview=False,
+        preview=preview,
         logger=logger,
-        monitor=RecordingMonitor(run),
+        monitor=RecordingMonitor(stack_mocks),
     )
     set_all_config(
         {

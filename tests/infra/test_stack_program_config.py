@@ -10,7 +10,7 @@ import pulumi
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from stack_harness import REGION, StackRun, run_stack
+from stack_harness import ACCOUNT_ID, BASE_CONFIG, REGION, StackRun, run_stack
 
 from compliance.errors import UserError
 from infra.config import PROJECT_ROOT
@@ -23,7 +23,7 @@ def refused(**overrides: str) -> tuple[ConfigError, StackRun]:
     """Run the program expecting a ConfigError; return it with what the run recorded."""
     run = StackRun()
     with pytest.raises(ConfigError) as raised:
-        run_stack(into=run, **overrides)
+        run_stack({**BASE_CONFIG, **{f"payments:{k}": v for k, v in overrides.items()}}, into=run)
     return raised.value, run
 
 
@@ -139,3 +139,19 @@ def test_inventory_size_drives_the_stack_not_fixed_counts(tmp_path: Path, stack:
         == 5 + 3
     )
     assert bigger["aws:apigateway/restApi:RestApi"] == 1
+
+
+def test_preview_with_unknown_ids_and_arns_registers_the_same_stack_with_known_policies(
+    stack: StackRun,
+) -> None:
+    preview = run_stack(preview=True)
+    assert sorted((r.type, r.name) for r in preview.registrations) == sorted(
+        (r.type, r.name) for r in stack.registrations
+    )
+    code_bucket = preview.one("aws:s3/bucket:Bucket", "bucket-lambda-code")
+    assert code_bucket.inputs["bucket"] == f"{ACCOUNT_ID}-lambda-code-prod"
+    policies = [r.inputs["policy"] for r in preview.of_type("aws:iam/rolePolicy:RolePolicy")]
+    key_policy = preview.one("aws:kms/key:Key").inputs["policy"]
+    assert len(policies) == 4
+    for policy in [*policies, key_policy]:
+        assert json.loads(policy)["Statement"]  # known during preview, not the unknown sentinel
