@@ -124,3 +124,8 @@ def test_every_run_records_the_same_graph_in_the_same_order(run: OfflineRun) -> 
     again = run_program(PROJECT, "test")
     assert again.graph.to_stack_export() == run.graph.to_stack_export()
     assert [r.urn for r in again.graph] == [r.urn for r in run.graph]
+
+
+def test_an_invoke_offline_mode_cannot_answer_is_a_user_error_naming_it() -> None:
+    with pytest.raises(UserError, match=r"cannot answer the invoke aws:index/getRegion:getRegion"):
+        run_program(PROJECT, "asks-region")
