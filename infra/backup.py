@@ -42,6 +42,7 @@ class Backup(pulumi.ComponentResource):
             f"{name}-vault",
             name=args.names.stack_scoped("backup-vault"),
             kms_key_arn=args.kms_key_arn,
+            force_destroy=not args.protect,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

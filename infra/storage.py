@@ -58,6 +58,8 @@ class Bucket(pulumi.ComponentResource):
         self.bucket = aws.s3.Bucket(
             name,
             bucket=args.physical_name,
+            # An unprotected (non-production) stack can be destroyed with its objects.
+            force_destroy=not args.protect,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

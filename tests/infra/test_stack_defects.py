@@ -291,12 +291,16 @@ def test_j_key_tables_buckets_and_vault_are_protected(stack: StackRun) -> None:
     assert all(r.protect for token in STATEFUL for r in stack.of_type(token))
     for table in stack.of_type("aws:dynamodb/table:Table"):
         assert table.inputs["deletionProtectionEnabled"] is True
+    for token in ("aws:s3/bucket:Bucket", "aws:backup/vault:Vault"):
+        assert not any(r.inputs["forceDestroy"] for r in stack.of_type(token))
 
 
 def test_j_protection_can_be_lifted_for_non_production_stacks(unprotected: StackRun) -> None:
     assert not any(r.protect for r in unprotected.registrations)
     for table in unprotected.of_type("aws:dynamodb/table:Table"):
         assert table.inputs["deletionProtectionEnabled"] is False
+    for token in ("aws:s3/bucket:Bucket", "aws:backup/vault:Vault"):
+        assert all(r.inputs["forceDestroy"] for r in unprotected.of_type(token))
 
 
 def test_also_bucket_names_carry_the_account_id_or_the_configured_prefix(stack: StackRun) -> None:
