@@ -45,7 +45,7 @@ from google.protobuf import empty_pb2, json_format
 from pulumi.runtime import settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from compliance.errors import UserError
@@ -112,6 +112,17 @@ class Project:
 class OfflineRun:
     graph: ResourceGraph
     outputs: dict[str, Any]
+    messages: tuple[ProgramMessage, ...] = ()
+    """What the program logged (`pulumi.log`), info and above, in order."""
+
+
+@dataclass(frozen=True)
+class ProgramMessage:
+    severity: str
+    """`info`, `warning` or `error`, as the CLI prints them."""
+    message: str
+    urn: str
+    """The resource the message is about; the stack's when the program named none."""
 
 
 def load_project(project_dir: Path) -> Project:
@@ -178,15 +189,18 @@ def run_program(
     if not program.is_file():
         raise StackConfigError(f"{project.directory / 'Pulumi.yaml'}: main: no {program}")
     monitor = RecordingMonitor(OfflineMocks(config), project.name, stack, config, on_register)
+    engine = RecordingEngine()
     context = contextvars.copy_context()
     try:
-        context.run(_run_in_stack, project, stack, config, monitor)
+        context.run(_run_in_stack, project, stack, config, monitor, engine)
     except UserError:
         raise
     except Exception as error:
         raise ProgramError(_describe_program_error(error, project)) from error
     graph = ResourceGraph(project.name, stack, monitor.resources_in_order())
-    return OfflineRun(graph, monitor.stack_outputs())
+    root = graph.resources[0].urn if graph.resources else ""
+    messages = tuple(replace(m, urn=m.urn or root) for m in engine.messages)
+    return OfflineRun(graph, monitor.stack_outputs(), messages)
 
 
 class OfflineMocks(Mocks):
@@ -323,6 +337,26 @@ class RecordingMonitor(MockMonitor):
         return reference
 
 
+_LOG_SEVERITIES = {
+    engine_pb2.INFO: "info",
+    engine_pb2.WARNING: "warning",
+    engine_pb2.ERROR: "error",
+}
+
+
+class RecordingEngine(MockEngine):
+    """The engine's log service: keeps what the program logs, for the preview to print."""
+
+    def __init__(self) -> None:
+        super().__init__(logger=None)
+        self.messages: list[ProgramMessage] = []
+
+    def Log(self, request: engine_pb2.LogRequest) -> None:
+        severity = _LOG_SEVERITIES.get(request.severity)
+        if severity is not None:
+            self.messages.append(ProgramMessage(severity, request.message, request.urn))
+
+
 class OutstandingOutputs:
     """The SDK's list of unresolved outputs, with the operations it uses, removal in O(1).
 
@@ -383,7 +417,11 @@ class _InlineExecutor(ThreadPoolExecutor):
 
 
 def _run_in_stack(
-    project: Project, stack: str, config: StackConfig, monitor: RecordingMonitor
+    project: Project,
+    stack: str,
+    config: StackConfig,
+    monitor: RecordingMonitor,
+    engine: RecordingEngine,
 ) -> None:
     """Configure the SDK as the language host does and run the program to completion."""
     settings.ROOT.set(None)
@@ -392,7 +430,7 @@ def _run_in_stack(
             project=project.name,
             stack=stack,
             monitor=monitor,
-            engine=MockEngine(logger=None),
+            engine=engine,
             dry_run=True,
             organization="organization",
             root_directory=str(project.directory),

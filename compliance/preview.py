@@ -20,7 +20,7 @@ from compliance.analyzer import PolicyPackProcess
 from compliance.events import summary_event, write_event_log
 from compliance.findings import Enforcement, Outcome, redact
 from compliance.graph import STACK_TYPE, GraphResource, ResourceGraph
-from compliance.offline import load_project, run_program
+from compliance.offline import ProgramMessage, load_project, run_program
 from compliance.policy_findings import BackgroundAnalysis, PolicyRun, analyze_graph
 
 Mode = Literal["offline", "cli", "state"]
@@ -46,6 +46,8 @@ class PreviewResult:
     outputs: dict[str, Any]
     source: str
     """What was analyzed: the stack's name, or the state file's path."""
+    messages: tuple[ProgramMessage, ...] = ()
+    """What the program logged while it ran (offline mode)."""
 
     @property
     def exit_code(self) -> int:
@@ -78,7 +80,7 @@ def preview(
         running.callback(analysis.close)
         run = run_program(project_dir, stack, on_register=analysis.submit)
         policy = analysis.session().finish(run.graph)
-    result = PreviewResult("offline", run.graph, policy, run.outputs, stack)
+    result = PreviewResult("offline", run.graph, policy, run.outputs, stack, run.messages)
     _write(result, build_dir, changes={"create": len(_shown(result.graph))})
     return result
 
@@ -125,15 +127,34 @@ def render(result: PreviewResult, out: TextIO) -> None:
     print(file=out)
     plan = "create" if result.mode == "offline" else "same"
     _render_tree(result.graph, plan, out)
+    _render_messages(result, out)
+    print(file=out)
+    _render_policies(result, out)
     if result.outputs:
         print("\nOutputs:", file=out)
         for name, value in sorted(result.outputs.items()):
             print(f"    {name}: {json.dumps(redact(value, name))}", file=out)
-    print(file=out)
-    _render_policies(result, out)
     count = len(_shown(result.graph))
     summary = f"+ {count} to create" if plan == "create" else f"{count} unchanged"
     print(f"\nResources:\n    {summary}", file=out)
+
+
+def _render_messages(result: PreviewResult, out: TextIO) -> None:
+    """What the program logged, by resource, as the CLI's `Diagnostics:` section shows it."""
+    by_resource: dict[str, list[ProgramMessage]] = defaultdict(list)
+    for message in result.messages:
+        by_resource[message.urn].append(message)
+    if not by_resource:
+        return
+    print("\nDiagnostics:", file=out)
+    for urn, messages in by_resource.items():
+        resource = result.graph.get(urn)
+        print(f"  {resource.type} ({resource.name}):" if resource else f"  {urn}:", file=out)
+        for message in messages:
+            prefix = "" if message.severity == "info" else f"{message.severity}: "
+            for line in message.message.splitlines():
+                print(f"    {prefix}{line}", file=out)
+                prefix = " " * len(prefix)
 
 
 def _render_tree(graph: ResourceGraph, plan: str, out: TextIO) -> None:

@@ -129,3 +129,10 @@ def test_every_run_records_the_same_graph_in_the_same_order(run: OfflineRun) -> 
 def test_an_invoke_offline_mode_cannot_answer_is_a_user_error_naming_it() -> None:
     with pytest.raises(UserError, match=r"cannot answer the invoke aws:index/getRegion:getRegion"):
         run_program(PROJECT, "asks-region")
+
+
+def test_what_the_program_logs_is_kept_with_its_resource(run: OfflineRun) -> None:
+    assert [(m.severity, m.message, m.urn.rsplit("::", 1)[-1]) for m in run.messages] == [
+        ("info", "two regions", "mini-test"),
+        ("warning", "the key's description is the account id", "data"),
+    ]

@@ -133,6 +133,31 @@ def test_a_stack_with_one_violating_resource_exits_one_naming_policy_and_resourc
     assert "(aws:backup/plan:Plan: payments-backup-plan)" in violations[0]
 
 
+def test_what_the_program_logs_is_printed_under_diagnostics_by_resource(
+    tmp_path: Path,
+) -> None:
+    code, out = run_cli(
+        "preview",
+        "--offline",
+        "--project-dir",
+        str(FIXTURES / "mini_project"),
+        "--stack",
+        "test",
+        "--policy-pack",
+        str(FIXTURES / "probe_pack"),
+        "--build-dir",
+        str(tmp_path),
+    )
+    assert code == 0
+    assert (
+        "\nDiagnostics:\n"
+        "  pulumi:pulumi:Stack (mini-test):\n"
+        "    two regions\n"
+        "  aws:kms/key:Key (data):\n"
+        "    warning: the key's description is the account id\n"
+    ) in out
+
+
 def test_deployed_stack_export_is_analyzed_with_secrets_and_provider_references(
     tmp_path: Path,
 ) -> None:
