@@ -19,8 +19,6 @@ from compliance import pulumi_cli
 from compliance.audit import command as audit_command
 from compliance.checkov import command as checkov_command
 from compliance.errors import UserError
-from compliance.offline import load_project, load_stack_config
-from compliance.policy_config import load_policy_config
 from compliance.preview import (
     DEFAULT_BUILD_DIR,
     DEFAULT_PACK_DIR,
@@ -34,8 +32,6 @@ from compliance.preview import (
 )
 
 USER_ERROR_EXIT = 2
-REGION_SETTING = "allowedRegions"
-"""The policy config property that lists the regions a stack may deploy to."""
 
 
 @dataclass(frozen=True)
@@ -162,43 +158,9 @@ def _run_policy(args: argparse.Namespace) -> int:
 
 def _run_deploy(args: argparse.Namespace) -> int:
     executable = pulumi_cli.require_pulumi("deploy")
-    result = _offline_preview(args)
-    if result.policy.blocking:
-        raise pulumi_cli.PulumiCliError(
-            f"deploy refused: the preview has {len(result.policy.blocking)} mandatory policy "
-            "violation(s), listed above"
-        )
-    _check_region(args, result)
-    invocation = pulumi_cli.up_invocation(executable, _target(args), os.environ, yes=args.yes)
-    return pulumi_cli.run(invocation)
-
-
-def _check_region(args: argparse.Namespace, result: PreviewResult) -> None:
-    """The stack's `aws:region` must be one the policy config allows."""
-    project = load_project(args.project_dir.resolve())
-    region = load_stack_config(project, args.stack).get("aws:region")
-    config_path = _policy_config(args)
-    config = load_policy_config(config_path, result.policy.pack)
-    allowed = sorted(
-        {
-            region_name
-            for entry in config.values()
-            for region_name in entry.properties.get(REGION_SETTING, ())
-        }
-    )
-    stack_file = project.stack_config_path(args.stack)
-    if region is None:
-        raise pulumi_cli.PulumiCliError(f"deploy refused: {stack_file} sets no aws:region")
-    if not allowed:
-        raise pulumi_cli.PulumiCliError(
-            f"deploy refused: the policy config ({config_path or 'pack defaults'}) names no "
-            f"{REGION_SETTING} to check aws:region {region!r} against"
-        )
-    if region not in allowed:
-        raise pulumi_cli.PulumiCliError(
-            f"deploy refused: {stack_file}: aws:region {region!r} is not an allowed region "
-            f"({', '.join(allowed)}) in {config_path}"
-        )
+    target = _target(args)
+    pulumi_cli.check_deployable(target, _offline_preview(args).policy)
+    return pulumi_cli.run(pulumi_cli.up_invocation(executable, target, os.environ, yes=args.yes))
 
 
 def _run_bench(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The thin path through the real Pulumi CLI: `pulumi preview` / `pulumi up` with the policy pack.
+"""The thin path through the real Pulumi CLI: `pulumi preview` / `pulumi up` with the policy pack,
+and the checks a deployment must pass first.
 
 State lives in a local file backend inside the project (`file://<project>/.state`) unless
 `PULUMI_BACKEND_URL` says otherwise, so no Pulumi Cloud login is needed. Stacks in a local backend
@@ -15,8 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compliance.errors import UserError
+from compliance.offline import load_project, load_stack_config
+from compliance.policy_config import load_policy_config
+from compliance.policy_findings import PolicyRun
 
 PASSPHRASE_VARIABLES = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+REGION_SETTING = "allowedRegions"
+"""The policy config property that lists the regions a stack may deploy to."""
 STATE_DIR = ".state"
 
 
@@ -85,6 +91,34 @@ def up_invocation(
     """`pulumi up`: interactive (the CLI asks before it changes anything) unless `yes`."""
     confirm = ("--yes", "--non-interactive") if yes else ()
     return _invocation(executable, target, environ, ("up", *confirm))
+
+
+def check_deployable(target: StackTarget, preview: PolicyRun) -> None:
+    """Refuse a deployment the offline preview blocks or whose region the policy config denies."""
+    if preview.blocking:
+        raise PulumiCliError(
+            f"deploy refused: the preview has {len(preview.blocking)} mandatory policy "
+            "violation(s), listed above"
+        )
+    project = load_project(target.project_dir.resolve())
+    region = load_stack_config(project, target.stack).get("aws:region")
+    config = load_policy_config(target.policy_config, preview.pack)
+    allowed = sorted(
+        {name for entry in config.values() for name in entry.properties.get(REGION_SETTING, ())}
+    )
+    stack_file = project.stack_config_path(target.stack)
+    if region is None:
+        raise PulumiCliError(f"deploy refused: {stack_file} sets no aws:region")
+    if not allowed:
+        raise PulumiCliError(
+            f"deploy refused: the policy config ({target.policy_config or 'pack defaults'}) "
+            f"names no {REGION_SETTING} to check aws:region {region!r} against"
+        )
+    if region not in allowed:
+        raise PulumiCliError(
+            f"deploy refused: {stack_file}: aws:region {region!r} is not an allowed region "
+            f"({', '.join(allowed)}) in {target.policy_config or 'the pack defaults'}"
+        )
 
 
 def run(invocation: PulumiInvocation) -> int:
