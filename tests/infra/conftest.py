@@ -1,7 +1,8 @@
 """Fixtures: the stack run once with the default config and inventory, shared by the module."""
 
 import pytest
-from stack_harness import StackRun, run_stack
+
+from tests.infra.stack_harness import StackRun, run_stack
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ was registered (type, name, inputs, parent, dependencies, property dependencies,
 stack's exports, the warnings logged and the invokes made.
 """
 
+import asyncio
 import importlib
 import inspect
 import json
@@ -197,6 +198,8 @@ def run_stack(
     can still be inspected.
     """
     run = StackRun() if into is None else into
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     logger = logging.getLogger(f"stack-run-{id(run)}")
     logger.propagate = False
     logger.addHandler(_Warnings(run))
@@ -223,5 +226,9 @@ def run_stack(
         assert isinstance(root, pulumi.runtime.stack.Stack)
         return pulumi.Output.from_input(root.outputs).apply(run.outputs.update)
 
-    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    try:
+        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     return run

@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from stack_harness import (
+
+from tests.infra.stack_harness import (
     ACCOUNT_ID,
     MIGRATION_DATE,
     REGION,

@@ -7,10 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stack_harness import ACCOUNT_ID, MIGRATION_DATE, REGION, StackRun, run_stack, statements
 
 from infra.config import PROJECT_ROOT
 from infra.errors import ConfigError
+from tests.infra.stack_harness import (
+    ACCOUNT_ID,
+    MIGRATION_DATE,
+    REGION,
+    StackRun,
+    run_stack,
+    statements,
+)
 
 KMS_ENCRYPTED = [
     ("aws:lambda/function:Function", "kmsKeyArn"),

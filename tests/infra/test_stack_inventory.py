@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from stack_harness import BASE_CONFIG
 
 from infra.config import PROJECT_ROOT, Settings, parse_settings
 from infra.errors import ConfigError
 from infra.inventory import Inventory, default_inventory, load_inventory, parse_inventory
+from tests.infra.stack_harness import BASE_CONFIG
 
 SOURCE = "config/dev-config.json"
 DEV_CONFIG = json.loads((PROJECT_ROOT / SOURCE).read_text())

@@ -1,6 +1,6 @@
 """The stack's exports: the seed's outputs, keyed by inventory name, and the migration summary."""
 
-from stack_harness import ACCOUNT_ID, MIGRATION_DATE, REGION, StackRun
+from tests.infra.stack_harness import ACCOUNT_ID, MIGRATION_DATE, REGION, StackRun
 
 
 def test_stack_exports_the_seed_outputs_and_useful_extras(stack: StackRun) -> None:

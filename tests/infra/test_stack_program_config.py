@@ -10,11 +10,11 @@ import pulumi
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from stack_harness import ACCOUNT_ID, BASE_CONFIG, REGION, StackRun, run_stack
 
 from compliance.errors import UserError
 from infra.config import PROJECT_ROOT
 from infra.errors import ConfigError
+from tests.infra.stack_harness import ACCOUNT_ID, BASE_CONFIG, REGION, StackRun, run_stack
 
 DEV_CONFIG: dict[str, Any] = json.loads((PROJECT_ROOT / "config" / "dev-config.json").read_text())
 

@@ -7,10 +7,10 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from stack_harness import BASE_CONFIG
 
 from infra.config import PROJECT_ROOT, Settings, parse_settings
 from infra.errors import ConfigError
+from tests.infra.stack_harness import BASE_CONFIG
 
 STACK_FILE = "Pulumi.prod.yaml"
 

@@ -6,7 +6,8 @@ from types import ModuleType
 import boto3
 import pytest
 from moto import mock_aws
-from payments_harness import (
+
+from tests.lambda_packages.payments_harness import (
     CUSTOMERS_TABLE,
     KNOWN_CUSTOMER,
     RECEIPTS_BUCKET,

@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from payments_harness import function_environment, payment_body
 
 from lambda_packages.packaging import (
     PACKAGES_ROOT,
@@ -20,6 +19,7 @@ from lambda_packages.packaging import (
     function_packages,
     main,
 )
+from tests.lambda_packages.payments_harness import function_environment, payment_body
 
 FUNCTIONS = ("payment_processor", "payment_validator")
 

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payments_core.card_numbers import contains_card_number
 from payments_core.validation import CARD_NUMBER_PROBLEM
-from payments_harness import (
+
+from tests.lambda_packages.payments_harness import (
     SURROUNDING_TEXT,
     Aws,
     api_event,

@@ -7,7 +7,8 @@ from payments_core.config import (
     load_processor_settings,
     load_validator_settings,
 )
-from payments_harness import function_environment, load_function
+
+from tests.lambda_packages.payments_harness import function_environment, load_function
 
 ENVIRONMENT = function_environment("arn:aws:kms:eu-west-1:123456789012:key/example")
 VALIDATOR_NEEDS = ("ENVIRONMENT", "MAX_AMOUNT", "ALLOWED_CURRENCIES")

@@ -13,7 +13,8 @@ import pytest
 from moto.dynamodb.models import DynamoDBBackend
 from payments_core.transactions import TransactionStore
 from payments_core.validation import PaymentRequest
-from payments_harness import (
+
+from tests.lambda_packages.payments_harness import (
     CUSTOMERS_TABLE,
     RECEIPTS_BUCKET,
     TRANSACTIONS_TABLE,

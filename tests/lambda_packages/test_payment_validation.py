@@ -6,7 +6,8 @@ import pytest
 from payments_core.card_numbers import contains_card_number, luhn_valid
 from payments_core.config import PaymentLimits
 from payments_core.validation import CARD_NUMBER_PROBLEM, Problem, validate_payment
-from payments_harness import payment_body
+
+from tests.lambda_packages.payments_harness import payment_body
 
 LIMITS = PaymentLimits(
     max_amount=Decimal("10000.00"), allowed_currencies=frozenset({"EUR", "JPY", "KWD"})

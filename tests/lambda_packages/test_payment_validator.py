@@ -2,7 +2,7 @@
 
 from types import ModuleType
 
-from payments_harness import CapturedLogs, invoke, payment_body
+from tests.lambda_packages.payments_harness import CapturedLogs, invoke, payment_body
 
 
 def test_valid_request_gets_a_clean_verdict(validator: ModuleType) -> None:

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
-from pack_harness import PACK_DIR, running_pack
 
 from compliance.analyzer import PackInfo
 from compliance.controls import by_id
 from compliance.findings import Enforcement
+from tests.policy_pack.pack_harness import PACK_DIR, running_pack
 
 CORE_CONCERN_POLICIES = {
     # KMS

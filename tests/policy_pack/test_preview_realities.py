@@ -12,7 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pack_harness import (
+
+from compliance.analyzer import PolicyPackProcess
+from compliance.findings import Enforcement
+from compliance.graph import UNKNOWN, GraphResource
+from tests.policy_pack.pack_harness import (
     TAGS,
     compliant_stack,
     configure,
@@ -24,10 +28,6 @@ from pack_harness import (
     stack_verdict,
     with_inputs,
 )
-
-from compliance.analyzer import PolicyPackProcess
-from compliance.findings import Enforcement
-from compliance.graph import UNKNOWN, GraphResource
 
 
 @pytest.fixture(scope="module")

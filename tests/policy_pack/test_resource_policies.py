@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pack_harness import (
+
+from compliance.analyzer import PolicyPackProcess
+from compliance.graph import UNKNOWN
+from tests.policy_pack.pack_harness import (
     TAGS,
     compliant_stack,
     configure,
@@ -17,9 +20,6 @@ from pack_harness import (
     running_pack,
     with_inputs,
 )
-
-from compliance.analyzer import PolicyPackProcess
-from compliance.graph import UNKNOWN
 
 
 @pytest.fixture(scope="module")

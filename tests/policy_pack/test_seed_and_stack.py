@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pack_harness import PACK_DIR, REGION_DENY, graph, resource, running_pack
 
 from compliance.analyzer import Diagnostic, PolicyPackProcess
 from compliance.findings import Enforcement
 from compliance.graph import UNKNOWN, GraphResource, ResourceGraph
 from compliance.offline import run_program
 from compliance.policy_config import load_policy_config
+from tests.policy_pack.pack_harness import PACK_DIR, REGION_DENY, graph, resource, running_pack
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROD_CONFIG = PACK_DIR / "config.prod.json"

@@ -7,7 +7,10 @@ import json
 from collections.abc import Callable, Iterator
 
 import pytest
-from pack_harness import (
+
+from compliance.analyzer import PolicyPackProcess
+from compliance.graph import UNKNOWN, GraphResource
+from tests.policy_pack.pack_harness import (
     REGION_DENY,
     compliant_stack,
     configure,
@@ -17,9 +20,6 @@ from pack_harness import (
     stack_verdict,
     with_inputs,
 )
-
-from compliance.analyzer import PolicyPackProcess
-from compliance.graph import UNKNOWN, GraphResource
 
 Stack = dict[str, GraphResource]
 

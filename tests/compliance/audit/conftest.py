@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-from audit_fixtures import make_report, write_project
 
 from compliance.audit.model import AuditReport
+from tests.compliance.audit.audit_fixtures import make_report, write_project
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from audit_fixtures import make_findings, make_report, secrets_of
 
 from compliance.audit.html import STATUS_COLOURS, render_html
 from compliance.audit.model import AuditReport
 from compliance.audit.writer import write_reports
+from tests.compliance.audit.audit_fixtures import make_findings, make_report, secrets_of
 
 CHROMIUM = shutil.which("chromium")
 WIDTH, HEIGHT = 1200, 1000

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from audit_fixtures import NOW, make_graph
 
 from compliance.audit.json_report import SCHEMA_VERSION, load_schema, render_json
 from compliance.audit.model import AuditReport
 from compliance.audit.provenance import git_state, graph_sha256
+from tests.compliance.audit.audit_fixtures import NOW, make_graph
 
 
 def test_audit_json_validates_against_its_schema(report: AuditReport) -> None:

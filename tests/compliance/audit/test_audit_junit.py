@@ -3,10 +3,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from audit_fixtures import BUCKET, ENCRYPTION, TABLE
 
 from compliance.audit.junit import render_junit
 from compliance.audit.model import AuditReport
+from tests.compliance.audit.audit_fixtures import BUCKET, ENCRYPTION, TABLE
 
 
 @pytest.fixture(scope="module")

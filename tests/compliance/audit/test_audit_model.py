@@ -3,7 +3,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from audit_fixtures import (
+from compliance.audit.locate import SourceLocator
+from compliance.audit.model import AuditReport, ControlResult, ControlStatus, FailOn
+from compliance.findings import Outcome
+from tests.compliance.audit.audit_fixtures import (
     BUCKET,
     ENCRYPTION,
     KEY,
@@ -17,10 +20,6 @@ from audit_fixtures import (
     make_findings,
     make_report,
 )
-
-from compliance.audit.locate import SourceLocator
-from compliance.audit.model import AuditReport, ControlResult, ControlStatus, FailOn
-from compliance.findings import Outcome
 
 
 def control(report: AuditReport, identifier: str) -> ControlResult:

@@ -7,10 +7,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from audit_fixtures import BUCKET, STORAGE_MODULE
 
 from compliance.audit.model import AuditReport
 from compliance.audit.sarif import render_sarif
+from tests.compliance.audit.audit_fixtures import BUCKET, STORAGE_MODULE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 OFFICIAL_SCHEMA = PROJECT_ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"

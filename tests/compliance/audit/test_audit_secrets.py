@@ -5,13 +5,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from audit_fixtures import SECRET_LOOKING, SECRET_PLAINTEXT, make_graph, secrets_of
 
 from compliance.audit.model import AuditReport
 from compliance.audit.redaction import SecretLeakError, secret_values
 from compliance.audit.writer import RENDERERS, write_reports
 from compliance.findings import REDACTED, redact
 from compliance.graph import GraphResource, ResourceGraph, is_secret
+from tests.compliance.audit.audit_fixtures import (
+    SECRET_LOOKING,
+    SECRET_PLAINTEXT,
+    make_graph,
+    secrets_of,
+)
 
 
 def test_fixture_graph_carries_a_real_pulumi_secret_and_a_secret_looking_value() -> None:

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from audit_fixtures import NOW, make_findings, make_report, secrets_of
 
 from compliance.audit import writer
 from compliance.audit.model import AuditReport
 from compliance.audit.provenance import utc_timestamp
+from tests.compliance.audit.audit_fixtures import NOW, make_findings, make_report, secrets_of
 
 
 def normalised(text: str, moment: datetime) -> str:

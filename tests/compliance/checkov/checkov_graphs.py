@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from compliance.graph import UNKNOWN, GraphResource, ResourceGraph
 
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+ACCEPTED_RISKS = PROJECT_ROOT / "config" / "accepted-risks.yaml"
 PROJECT = "payments"
 STACK = "prod"
 PROVIDER_TYPE = "pulumi:providers:aws"

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
 from compliance.graph import ResourceGraph
 from compliance.offline import run_program
-
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-ACCEPTED_RISKS = PROJECT_ROOT / "config" / "accepted-risks.yaml"
+from tests.compliance.checkov.checkov_graphs import PROJECT_ROOT
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from checkov_graphs import storage_graph
 
 from compliance.checkov import run_checkov
 from compliance.checkov.accepted_risks import AcceptedRiskError, load_accepted_risks
 from compliance.findings import Outcome
+from tests.compliance.checkov.checkov_graphs import storage_graph
 
 TODAY = datetime.date(2026, 11, 26)
 KNOWN = frozenset({"CKV_AWS_18", "CKV2_AWS_62"})

@@ -4,11 +4,10 @@ import dataclasses
 import json
 from typing import Any
 
-from checkov_graphs import TAGS, GraphBuilder, storage_graph
-
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
 from compliance.checkov.types import terraform_type
 from compliance.graph import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, UNKNOWN, ResourceGraph
+from tests.compliance.checkov.checkov_graphs import TAGS, GraphBuilder, storage_graph
 
 
 def planned(plan: TerraformPlan, name: str) -> dict[str, Any]:

@@ -6,8 +6,6 @@ import datetime
 from pathlib import Path
 
 import pytest
-from checkov_graphs import storage_graph
-from conftest import ACCEPTED_RISKS, PROJECT_ROOT
 
 from compliance.checkov import CheckovRun, run_checkov
 from compliance.checkov.controls import CHECKS_BY_CONTROL, UNMAPPED, controls_for
@@ -20,6 +18,7 @@ from compliance.disagreements import find_disagreements
 from compliance.findings import Outcome, Source
 from compliance.graph import ResourceGraph
 from compliance.policy_findings import analyze_graph
+from tests.compliance.checkov.checkov_graphs import ACCEPTED_RISKS, PROJECT_ROOT, storage_graph
 
 CONNECTED_CHECKS = (
     "CKV2_AWS_6",  # bucket -> public access block
