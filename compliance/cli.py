@@ -13,23 +13,12 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from compliance import pulumi_cli
+from compliance import arguments, pulumi_cli
 from compliance.audit import command as audit_command
 from compliance.checkov import command as checkov_command
 from compliance.errors import UserError
-from compliance.preview import (
-    DEFAULT_BUILD_DIR,
-    DEFAULT_PACK_DIR,
-    DEFAULT_STACK,
-    MODE_DESCRIPTIONS,
-    PreviewResult,
-    analyze_state,
-    default_policy_config,
-    preview,
-    render,
-)
+from compliance.preview import MODE_DESCRIPTIONS, PreviewResult, analyze_state, preview, render
 
 USER_ERROR_EXIT = 2
 
@@ -65,26 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _pack_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy-pack", type=Path, default=DEFAULT_PACK_DIR, metavar="DIR")
-    parser.add_argument(
-        "--policy-pack-config",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="policy config JSON (default: <policy pack>/config.<stack>.json when it exists)",
-    )
-    parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR")
-
-
-def _stack_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", default=DEFAULT_STACK)
-    parser.add_argument("--project-dir", type=Path, default=Path("."), metavar="DIR")
-    _pack_arguments(parser)
-
-
 def _preview_arguments(parser: argparse.ArgumentParser) -> None:
-    _stack_arguments(parser)
+    arguments.add_stack_arguments(parser)
+    _pack_arguments(parser)
     parser.add_argument(
         "--offline",
         action="store_true",
@@ -93,14 +65,14 @@ def _preview_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _policy_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state", type=Path, required=True, metavar="FILE", help="a `pulumi stack export` file"
-    )
+    arguments.add_state_argument(parser, required=True)
     _pack_arguments(parser)
+    parser.set_defaults(project_dir=arguments.DEFAULT_PROJECT_DIR, stack=arguments.DEFAULT_STACK)
 
 
 def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
-    _stack_arguments(parser)
+    arguments.add_stack_arguments(parser)
+    _pack_arguments(parser)
     parser.add_argument(
         "--yes", action="store_true", help="pass --yes to `pulumi up` (no confirmation prompt)"
     )
@@ -113,19 +85,19 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated inventory sizes (resources) to time besides the stack itself",
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best is kept")
-    parser.add_argument("--project-dir", type=Path, default=Path("."), metavar="DIR")
+    arguments.add_project_dir_argument(parser)
     _pack_arguments(parser)
+    parser.set_defaults(stack=arguments.DEFAULT_STACK)
 
 
-def _policy_config(args: argparse.Namespace) -> Path | None:
-    if args.policy_pack_config is not None:
-        return Path(args.policy_pack_config)
-    return default_policy_config(Path(args.policy_pack), getattr(args, "stack", DEFAULT_STACK))
+def _pack_arguments(parser: argparse.ArgumentParser) -> None:
+    arguments.add_policy_pack_arguments(parser)
+    arguments.add_build_dir_argument(parser)
 
 
 def _target(args: argparse.Namespace) -> pulumi_cli.StackTarget:
     return pulumi_cli.StackTarget(
-        args.project_dir, args.stack, args.policy_pack, _policy_config(args)
+        args.project_dir, args.stack, arguments.pack_dir(args), arguments.policy_config(args)
     )
 
 
@@ -142,16 +114,18 @@ def _offline_preview(args: argparse.Namespace) -> PreviewResult:
     result = preview(
         args.project_dir,
         args.stack,
-        _policy_config(args),
+        arguments.policy_config(args),
         args.build_dir,
-        pack_dir=args.policy_pack,
+        pack_dir=arguments.pack_dir(args),
     )
     render(result, sys.stdout)
     return result
 
 
 def _run_policy(args: argparse.Namespace) -> int:
-    result = analyze_state(args.state, args.policy_pack, _policy_config(args), args.build_dir)
+    result = analyze_state(
+        args.state, arguments.pack_dir(args), arguments.policy_config(args), args.build_dir
+    )
     render(result, sys.stdout)
     return result.exit_code
 
@@ -170,8 +144,8 @@ def _run_bench(args: argparse.Namespace) -> int:
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     return run_benchmark(
         args.project_dir,
-        args.policy_pack,
-        _policy_config(args),
+        arguments.pack_dir(args),
+        arguments.policy_config(args),
         sizes=sizes,
         repeat=args.repeat,
         out=sys.stdout,

@@ -25,11 +25,6 @@ from compliance.policy_findings import BackgroundAnalysis, PolicyRun, analyze_gr
 
 Mode = Literal["offline", "cli", "state"]
 
-DEFAULT_STACK = "prod"
-DEFAULT_PACK_DIR = Path("policy_pack")
-DEFAULT_POLICY_CONFIG = Path("policy_pack/config.prod.json")
-DEFAULT_BUILD_DIR = Path("build")
-
 MODE_DESCRIPTIONS: dict[Mode, str] = {
     "offline": "offline: the program ran under Pulumi's mocks, the policy pack over its "
     "analyzer protocol",
@@ -61,7 +56,7 @@ def preview(
     policy_config: Path | None,
     build_dir: Path,
     *,
-    pack_dir: Path | None = None,
+    pack_dir: Path,
 ) -> PreviewResult:
     """A first preview of `stack`, offline, with the policy pack.
 
@@ -70,9 +65,7 @@ def preview(
     """
     project = load_project(project_dir.resolve())
     # Absolute: the program runs in its own directory while the pack's thread reads these.
-    pack = PolicyPackProcess(
-        (pack_dir or project_dir / DEFAULT_PACK_DIR).resolve(), project=project.name, stack=stack
-    )
+    pack = PolicyPackProcess(pack_dir.resolve(), project=project.name, stack=stack)
     policy_config = policy_config.resolve() if policy_config else None
     with ExitStack() as running:
         running.callback(pack.stop)
@@ -96,12 +89,6 @@ def analyze_state(
     result = PreviewResult("state", graph, policy, outputs, str(state_file))
     _write(result, build_dir, changes={"same": len(_shown(graph))})
     return result
-
-
-def default_policy_config(pack_dir: Path, stack: str) -> Path | None:
-    """The pack's config for the stack, `<pack>/config.<stack>.json`, when there is one."""
-    path = pack_dir / f"config.{stack}.json"
-    return path if path.is_file() else None
 
 
 def preview_dir(build_dir: Path, stack: str) -> Path:

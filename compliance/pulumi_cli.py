@@ -136,9 +136,10 @@ def _invocation(
     """Select (or create) the stack, then run `action` on it with the policy pack."""
     env = cli_environment(target.project_dir, environ)
     verb, *flags = action
-    policy = ["--policy-pack", str(target.pack_dir)]
+    # Absolute: the CLI runs in the project directory, the paths are relative to ours.
+    policy = ["--policy-pack", str(target.pack_dir.absolute())]
     if target.policy_config is not None:
-        policy += ["--policy-pack-config", str(target.policy_config)]
+        policy += ["--policy-pack-config", str(target.policy_config.absolute())]
     return PulumiInvocation(
         commands=(
             _select_stack(executable, target.stack, env),

@@ -11,52 +11,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from compliance import arguments
 from compliance.audit.model import AuditInputs, AuditReport, FailOn, build_report
 from compliance.audit.provenance import PackId, collect_provenance
 from compliance.audit.redaction import secret_values
 from compliance.audit.writer import write_reports
 from compliance.disagreements import find_disagreements
-from compliance.preview import (
-    DEFAULT_BUILD_DIR,
-    DEFAULT_PACK_DIR,
-    DEFAULT_STACK,
-    PreviewResult,
-    analyze_state,
-    default_policy_config,
-    preview,
-)
+from compliance.preview import PreviewResult, analyze_state, preview
 
 HELP = "audit the stack: policy pack and checkov findings, control by control, into reports/"
 DEFAULT_OUT = Path("reports")
-DEFAULT_ACCEPTED_RISKS = Path("config/accepted-risks.yaml")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="a deployed stack's `pulumi stack export` document (default: preview offline)",
-    )
-    parser.add_argument("--stack", default=DEFAULT_STACK)
-    parser.add_argument("--project-dir", type=Path, default=Path("."), metavar="DIR")
-    parser.add_argument("--policy-pack", type=Path, default=None, metavar="DIR")
-    parser.add_argument(
-        "--policy-pack-config",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="policy config JSON (default: <policy pack>/config.<stack>.json when it exists)",
-    )
-    parser.add_argument(
-        "--accepted-risks",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help=f"checkov accepted risks (default: {DEFAULT_ACCEPTED_RISKS})",
-    )
-    parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR, metavar="DIR")
+    arguments.add_state_argument(parser)
+    arguments.add_stack_arguments(parser)
+    arguments.add_policy_pack_arguments(parser)
+    arguments.add_accepted_risks_argument(parser)
+    arguments.add_build_dir_argument(parser)
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="where the reports go"
     )
@@ -74,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from compliance.checkov import run_checkov  # noqa: PLC0415
 
     project_dir: Path = args.project_dir
-    pack_dir = args.policy_pack or project_dir / DEFAULT_PACK_DIR
-    policy_config = args.policy_pack_config or default_policy_config(pack_dir, args.stack)
+    pack_dir = arguments.pack_dir(args)
+    policy_config = arguments.policy_config(args)
     result: PreviewResult
     if args.state is not None:
         result = analyze_state(args.state, pack_dir, policy_config, args.build_dir)
@@ -85,9 +57,7 @@ def run(args: argparse.Namespace) -> int:
         stack_config = project_dir / f"Pulumi.{args.stack}.yaml"
     graph = result.graph
     checkov = run_checkov(
-        graph,
-        args.accepted_risks or project_dir / DEFAULT_ACCEPTED_RISKS,
-        plan_file=args.build_dir / "checkov" / (graph.stack or args.stack) / "plan.json",
+        graph, arguments.accepted_risks(args), plan_file=arguments.checkov_plan_file(args, graph)
     )
     findings = [*result.policy.findings, *checkov.findings]
     pack = result.policy.pack

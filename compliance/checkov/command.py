@@ -7,38 +7,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from compliance import arguments
 from compliance.checkov.summary import render
 from compliance.graph import ResourceGraph
 from compliance.offline import run_program
 
 HELP = "cross-check the stack with checkov (terraform_plan checks over the resource graph)"
-DEFAULT_ACCEPTED_RISKS = Path("config/accepted-risks.yaml")
-DEFAULT_STACK = "prod"
-DEFAULT_BUILD_DIR = Path("build")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="a `pulumi stack export` document (default: run the program offline)",
-    )
-    parser.add_argument("--stack", default=DEFAULT_STACK)
-    parser.add_argument("--project-dir", type=Path, default=Path("."), metavar="DIR")
-    parser.add_argument(
-        "--accepted-risks", type=Path, default=DEFAULT_ACCEPTED_RISKS, metavar="FILE"
-    )
-    parser.add_argument(
-        "--build-dir",
-        type=Path,
-        default=DEFAULT_BUILD_DIR,
-        metavar="DIR",
-        help="where the Terraform plan is written (checkov/<stack>/plan.json)",
-    )
+    arguments.add_state_argument(parser)
+    arguments.add_stack_arguments(parser)
+    arguments.add_accepted_risks_argument(parser)
+    arguments.add_build_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         graph = run_program(args.project_dir, args.stack).graph
         source = f"the {args.stack} stack (offline preview)"
-    plan_file = args.build_dir / "checkov" / (graph.stack or args.stack) / "plan.json"
-    result = run_checkov(graph, args.accepted_risks, plan_file=plan_file)
+    plan_file = arguments.checkov_plan_file(args, graph)
+    result = run_checkov(graph, arguments.accepted_risks(args), plan_file=plan_file)
     render(result, source, sys.stdout)
     print(f"\nTerraform plan: {plan_file}", file=sys.stdout)
     return 1 if result.failed else 0
