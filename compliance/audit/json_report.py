@@ -11,7 +11,7 @@ from compliance.audit.model import AuditReport, ControlResult, FailOn, ReportedF
 from compliance.audit.provenance import FileDigest, Provenance
 from compliance.findings import ResourceRef
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "2.0.0"
 """Major: a field removed or its meaning changed; minor: a field added; patch: wording."""
 SCHEMA_FILE = "audit.schema.json"
 
@@ -34,6 +34,8 @@ def to_document(report: AuditReport) -> dict[str, Any]:
         "summary": {
             "controls": report.status_counts(),
             "findingsBySeverity": report.severity_counts(),
+            "findings": len(report.findings),
+            "notApplicable": report.not_applicable,
             "blockingFindings": len(report.failed(FailOn.MANDATORY)),
             "resources": len(report.inventory),
         },
@@ -47,6 +49,8 @@ def to_document(report: AuditReport) -> dict[str, Any]:
                 "controls": list(rule.controls),
                 "severity": rule.severity.value,
                 "enforcement": rule.enforcement.value,
+                "findingsByOutcome": dict(rule.counts),
+                "notApplicable": rule.not_applicable,
             }
             for rule in report.rules
         ],
@@ -124,8 +128,10 @@ def _control(result: ControlResult) -> dict[str, Any]:
         "status": result.status.value,
         "rules": list(result.rules),
         "resourcesChecked": result.resources_checked,
+        "stackChecked": result.stack_checked,
         "findings": result.findings,
         "findingsByOutcome": dict(result.counts),
+        "notApplicable": result.not_applicable,
         "blockingFindings": result.blocking,
         "resources": [
             {

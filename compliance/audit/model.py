@@ -50,6 +50,9 @@ _WORST_FIRST: tuple[tuple[Outcome, ControlStatus], ...] = (
     (Outcome.PASS, ControlStatus.PASS),
 )
 CHECKED_OUTCOMES = frozenset({Outcome.PASS, Outcome.FAIL, Outcome.ACCEPTED_RISK})
+VERDICTS = (Outcome.PASS, Outcome.FAIL, Outcome.ACCEPTED_RISK, Outcome.NOT_RUN)
+"""The outcomes reported as findings. A rule that did not apply to a resource (not-applicable)
+is no finding: such pairs are counted per control and per rule."""
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
 
 
@@ -80,6 +83,10 @@ class Rule:
     controls: tuple[str, ...]
     severity: Severity
     enforcement: Enforcement
+    counts: Mapping[str, int]
+    """Its findings by outcome (every verdict present, zeros included)."""
+    not_applicable: int
+    """Resources (or the stack) it did not apply to."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +113,13 @@ class ControlResult:
     rules: tuple[str, ...]
     """`<engine>/<rule>` of every rule mapped to the control, whether or not it found anything."""
     resources_checked: int
+    """Distinct resources with a pass, fail or accepted-risk finding (the stack not counted)."""
+    stack_checked: bool
+    """A rule judged the stack as a whole under this control (a stack-wide check)."""
     counts: Mapping[str, int]
-    """Findings by outcome (every outcome present, zeros included)."""
+    """Findings by outcome (every verdict present, zeros included)."""
+    not_applicable: int
+    """(rule, resource) pairs under the control where the rule did not apply."""
     blocking: int
     """Failed mandatory findings."""
     resources: tuple[ControlResource, ...]
@@ -135,6 +147,10 @@ class AuditReport:
     disagreements: tuple[Disagreement, ...]
 
     @property
+    def not_applicable(self) -> int:
+        return sum(rule.not_applicable for rule in self.rules)
+
+    @property
     def accepted_risks(self) -> tuple[ReportedFinding, ...]:
         return tuple(f for f in self.findings if f.finding.accepted_risk is not None)
 
@@ -153,15 +169,11 @@ class AuditReport:
         return {status.value: counts[status] for status in ControlStatus}
 
     def severity_counts(self) -> dict[str, dict[str, int]]:
-        """Findings that were evaluated (not-applicable left out), by severity then outcome."""
-        table = {
-            s.value: {o.value: 0 for o in Outcome if o is not Outcome.NOT_APPLICABLE}
-            for s in SEVERITY_ORDER
-        }
+        """Findings by severity, then outcome."""
+        table = {s.value: {o.value: 0 for o in VERDICTS} for s in SEVERITY_ORDER}
         for reported in self.findings:
             finding = reported.finding
-            if finding.outcome is not Outcome.NOT_APPLICABLE:
-                table[finding.severity.value][finding.outcome.value] += 1
+            table[finding.severity.value][finding.outcome.value] += 1
         return table
 
 
@@ -169,7 +181,8 @@ class AuditReport:
 class AuditInputs:
     graph: ResourceGraph
     findings: Sequence[Finding]
-    """Every engine's findings; accepted risks included (duplicates are dropped)."""
+    """Every engine's findings; accepted risks and not-applicable verdicts included (duplicates
+    are dropped)."""
     pack: PackInfo | None
     disagreements: Sequence[Disagreement]
     project_dir: Path
@@ -178,11 +191,13 @@ class AuditInputs:
 def build_report(inputs: AuditInputs, provenance: Provenance) -> AuditReport:
     """The report, every secret of the graph and the findings scrubbed from its strings."""
     locator = SourceLocator(inputs.project_dir)
-    findings = _identify(_unique(inputs.findings), locator)
-    rules = _rules(inputs.pack, [f.finding for f in findings])
+    unique = _unique(inputs.findings)
+    not_applicable = [f for f in unique if f.outcome is Outcome.NOT_APPLICABLE]
+    findings = _identify([f for f in unique if f.outcome is not Outcome.NOT_APPLICABLE], locator)
+    rules = _rules(inputs.pack, unique)
     report = AuditReport(
         provenance=provenance,
-        controls=_controls(findings, rules),
+        controls=_controls(findings, rules, not_applicable),
         rules=rules,
         findings=findings,
         inventory=tuple(
@@ -219,37 +234,61 @@ def _identify(findings: Sequence[Finding], locator: SourceLocator) -> tuple[Repo
 
 
 def _rules(pack: PackInfo | None, findings: Sequence[Finding]) -> tuple[Rule, ...]:
-    rules: dict[tuple[Source, str], Rule] = {}
-    for policy in pack.policies if pack else ():
-        rules[(Source.CROSSGUARD, policy.name)] = Rule(
-            source=Source.CROSSGUARD,
-            id=policy.name,
-            description=policy.description,
-            remediation=policy.remediation_steps,
-            controls=(policy.control_id,),
-            severity=policy.severity or DEFAULT_SEVERITY,
-            enforcement=policy.enforcement,
-        )
+    """Every rule of the pack and every rule that produced a finding, with its tallies."""
+    by_rule: dict[tuple[Source, str], list[Finding]] = defaultdict(list)
     for finding in findings:
-        key = (finding.source, finding.rule)
-        known = rules.get(key)
-        if known is None:
-            rules[key] = Rule(
-                source=finding.source,
-                id=finding.rule,
-                description=finding.extra.get("check_name", finding.rule),
-                remediation=finding.remediation,
-                controls=finding.controls,
-                severity=finding.severity,
-                enforcement=finding.enforcement,
+        by_rule[(finding.source, finding.rule)].append(finding)
+    policies = (
+        {(Source.CROSSGUARD, policy.name): policy for policy in pack.policies} if pack else {}
+    )
+    rules = []
+    for key in sorted(policies.keys() | by_rule.keys()):
+        found = by_rule[key]
+        outcomes = Counter(f.outcome for f in found)
+        policy = policies.get(key)
+        if policy is not None:
+            description = policy.description
+            remediation = policy.remediation_steps or _common_remediation(found, description)
+            controls: tuple[str, ...] = (policy.control_id,)
+            severity = policy.severity or DEFAULT_SEVERITY
+            enforcement = policy.enforcement
+        else:
+            first = found[0]
+            description = first.extra.get("check_name", first.rule)
+            remediation = _common_remediation(found, description)
+            controls, severity, enforcement = first.controls, first.severity, first.enforcement
+        rules.append(
+            Rule(
+                source=key[0],
+                id=key[1],
+                description=description,
+                remediation=remediation,
+                controls=controls,
+                severity=severity,
+                enforcement=enforcement,
+                counts={outcome.value: outcomes[outcome] for outcome in VERDICTS},
+                not_applicable=outcomes[Outcome.NOT_APPLICABLE],
             )
-        elif not known.remediation and finding.remediation:
-            rules[key] = replace(known, remediation=finding.remediation)
-    return tuple(rules[key] for key in sorted(rules))
+        )
+    return tuple(rules)
+
+
+def _common_remediation(findings: Sequence[Finding], description: str) -> str:
+    """The advice every finding of a rule shares; a rule's help names no single resource."""
+    general = {
+        f.remediation
+        for f in findings
+        if f.remediation and not (f.resource and f.resource.name in f.remediation)
+    }
+    if len(general) == 1:
+        return general.pop()
+    return f"Change each resource that fails this check so that: {description.rstrip('.')}."
 
 
 def _controls(
-    findings: Sequence[ReportedFinding], rules: Sequence[Rule]
+    findings: Sequence[ReportedFinding],
+    rules: Sequence[Rule],
+    not_applicable: Sequence[Finding],
 ) -> tuple[ControlResult, ...]:
     by_control: dict[str, list[ReportedFinding]] = defaultdict(list)
     for reported in findings:
@@ -259,9 +298,15 @@ def _controls(
     for rule in rules:
         for control in rule.controls:
             rules_by_control[control].append(f"{rule.source.value}/{rule.id}")
-    identifiers = {c.id for c in CATALOGUE} | set(by_control) | set(rules_by_control)
+    skipped = Counter(control for finding in not_applicable for control in finding.controls)
+    identifiers = {c.id for c in CATALOGUE} | set(by_control) | set(rules_by_control) | set(skipped)
     return tuple(
-        _control(_control_named(identifier), by_control[identifier], rules_by_control[identifier])
+        _control(
+            _control_named(identifier),
+            by_control[identifier],
+            rules_by_control[identifier],
+            skipped[identifier],
+        )
         for identifier in sorted(identifiers, key=_control_order)
     )
 
@@ -294,7 +339,7 @@ def _control_named(identifier: str) -> Control:
 
 
 def _control(
-    control: Control, findings: Sequence[ReportedFinding], rules: Sequence[str]
+    control: Control, findings: Sequence[ReportedFinding], rules: Sequence[str], not_applicable: int
 ) -> ControlResult:
     by_resource: dict[str, list[ReportedFinding]] = defaultdict(list)
     for reported in findings:
@@ -308,21 +353,21 @@ def _control(
             finding_ids=tuple(r.id for r in group),
         )
         for _, group in sorted(by_resource.items())
-        if any(r.finding.outcome is not Outcome.NOT_APPLICABLE for r in group)
     )
+    checked = {
+        r.finding.resource.urn if r.finding.resource else None
+        for r in findings
+        if r.finding.outcome in CHECKED_OUTCOMES
+    }
     counts = Counter(r.finding.outcome for r in findings)
     return ControlResult(
         control=control,
         status=status_of(counts),
         rules=tuple(sorted(set(rules))),
-        resources_checked=len(
-            {
-                r.finding.resource.urn if r.finding.resource else ""
-                for r in findings
-                if r.finding.outcome in CHECKED_OUTCOMES
-            }
-        ),
-        counts={outcome.value: counts[outcome] for outcome in Outcome},
+        resources_checked=len(checked - {None}),
+        stack_checked=None in checked,
+        counts={outcome.value: counts[outcome] for outcome in VERDICTS},
+        not_applicable=not_applicable,
         blocking=sum(1 for r in findings if r.finding.blocks),
         resources=resources,
     )

@@ -28,6 +28,27 @@ def test_schema_rejects_a_report_missing_a_control_status(report: AuditReport) -
         jsonschema.Draft202012Validator(load_schema()).validate(document)
 
 
+def test_not_applicable_pairs_are_counts_and_the_schema_refuses_them_as_findings(
+    report: AuditReport,
+) -> None:
+    document = json.loads(render_json(report))
+    assert {f["outcome"] for f in document["findings"]} == {
+        "pass",
+        "fail",
+        "accepted-risk",
+        "not-run",
+    }
+    assert document["summary"]["notApplicable"] == 4
+    assert document["summary"]["findings"] == len(document["findings"])
+    rule = next(r for r in document["rules"] if r["id"] == "s3-bucket-cmk-encryption")
+    assert (rule["notApplicable"], rule["findingsByOutcome"]["fail"]) == (2, 1)
+    encryption = next(c for c in document["controls"] if c["id"] == "pci-dss@4.0.1:3.5.1")
+    assert (encryption["notApplicable"], encryption["findings"]) == (2, 3)
+    document["findings"][0]["outcome"] = "not-applicable"
+    with pytest.raises(jsonschema.ValidationError, match="'not-applicable' is not one of"):
+        jsonschema.Draft202012Validator(load_schema()).validate(document)
+
+
 def test_schema_documents_every_field_of_the_top_level_and_provenance() -> None:
     schema = load_schema()
     for section in (schema, schema["properties"]["provenance"]):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from compliance.audit.locate import SourceLocator
@@ -19,6 +20,7 @@ from tests.compliance.audit.audit_fixtures import (
     crossguard,
     make_findings,
     make_report,
+    ref,
 )
 
 
@@ -36,17 +38,48 @@ def test_control_counts_resources_checked_and_findings(report: AuditReport) -> N
     result = control(report, ENCRYPTION)
     # bucket (failed twice) and table (accepted risk) were checked; two not-applicable verdicts.
     assert result.resources_checked == 2
-    assert result.findings == 5
-    assert result.counts == {
-        "pass": 0,
-        "fail": 2,
-        "accepted-risk": 1,
-        "not-applicable": 2,
-        "not-run": 0,
-    }
+    assert not result.stack_checked
+    assert result.findings == 3
+    assert result.counts == {"pass": 0, "fail": 2, "accepted-risk": 1, "not-run": 0}
+    assert result.not_applicable == 2
     assert sorted(entry.resource.urn for entry in result.resources if entry.resource) == sorted(
         [BUCKET, TABLE]
     )
+
+
+def test_not_applicable_pairs_are_counted_not_reported_as_findings(report: AuditReport) -> None:
+    assert Outcome.NOT_APPLICABLE not in {f.finding.outcome for f in report.findings}
+    assert len(report.findings) == len(make_findings()) - 4
+    rules = {f"{rule.source.value}/{rule.id}": rule for rule in report.rules}
+    cmk = rules["crossguard/s3-bucket-cmk-encryption"]
+    assert (cmk.not_applicable, cmk.counts["fail"]) == (2, 1)
+    assert rules["crossguard/kms-key-rotation"].not_applicable == 1
+    assert rules["crossguard/lambda-xray-tracing"].not_applicable == 1
+    assert rules["checkov/CKV_AWS_119"].not_applicable == 0
+    assert report.not_applicable == 4
+    assert control(report, ROTATION).not_applicable == 1
+
+
+def test_a_stack_wide_finding_is_not_counted_as_a_resource(project_dir: Path) -> None:
+    findings = [*make_findings(), crossguard("kms-key-rotation", None, Outcome.PASS)]
+    result = control(make_report(project_dir, findings), ROTATION)
+    assert (result.resources_checked, result.stack_checked) == (1, True)
+    assert [entry.resource for entry in result.resources] == [None, ref(KEY)]
+
+
+def test_a_rule_help_names_no_single_resource(project_dir: Path) -> None:
+    findings = [
+        replace(f, remediation=f"Change {f.resource.name} so that: tables use a CMK.")
+        if f.rule == "CKV_AWS_119" and f.resource
+        else f
+        for f in make_findings()
+    ]
+    rules = {rule.id: rule for rule in make_report(project_dir, findings).rules}
+    assert rules["CKV_AWS_119"].remediation == (
+        "Change each resource that fails this check so that: Ensure DynamoDB Tables are "
+        "encrypted using a KMS Customer Managed CMK."
+    )
+    assert rules["CKV_AWS_145"].remediation == "Use aws:kms server-side encryption."
 
 
 def test_control_with_passes_and_no_failure_passes(report: AuditReport) -> None:
