@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import GraphError
+from compliance.files import read_json
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """The engine's marker for a value that a preview cannot know (ids, ARNs, computed names)."""
@@ -161,17 +162,7 @@ class ResourceGraph:
 
     @classmethod
     def load(cls, path: Path) -> ResourceGraph:
-        try:
-            text = path.read_text()
-        except OSError as error:
-            raise GraphError(f"{path}: cannot read: {error.strerror}") from None
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise GraphError(
-                f"{path}: not JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-            ) from None
-        return cls.from_stack_export(document, str(path))
+        return cls.from_stack_export(read_json(path, GraphError), str(path))
 
 
 def _project_and_stack(

@@ -9,7 +9,6 @@ rejected too, so a misspelt key cannot pass silently) and completed with the sch
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from compliance.errors import UserError
+from compliance.files import read_json
 from compliance.findings import Enforcement
 
 if TYPE_CHECKING:
@@ -59,16 +59,7 @@ def load_policy_config(path: Path | None, pack: PackInfo) -> dict[str, PolicyCon
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise PolicyConfigError(f"{path}: cannot read: {error.strerror}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise PolicyConfigError(
-            f"{path}: not JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
+    document = read_json(path, PolicyConfigError)
     if not isinstance(document, dict):
         raise PolicyConfigError(f"{path}: must be a JSON object mapping policy names to config")
     return document

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from compliance.errors import UserError
+from compliance.files import read_text
 from compliance.findings import AcceptedRisk
 from compliance.graph import GraphResource
 
@@ -52,10 +53,9 @@ def load_accepted_risks(
     path: Path, known_checks: Collection[str], today: datetime.date
 ) -> tuple[AcceptedRiskEntry, ...]:
     """Read and validate the file; entries are checked against checkov's check ids and `today`."""
+    text = read_text(path, AcceptedRiskError)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise AcceptedRiskError(f"{path}: cannot read: {error.strerror}") from None
+        document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise AcceptedRiskError(f"{path}: not valid YAML: {error}") from None
     if document is None:
