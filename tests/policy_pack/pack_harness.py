@@ -26,6 +26,9 @@ PROVIDER_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:providers:aws::default_7_
 TAGS = {"Environment": "production", "MigratedFrom": "dev", "MigrationDate": "2026-12-01"}
 KEY_ARN = UNKNOWN
 ACCESS_LOG_FORMAT = '{"requestId":"$context.requestId"}'
+PUBLIC_ACCESS_BLOCKED = dict.fromkeys(
+    ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
+)
 
 
 @contextmanager
@@ -101,6 +104,14 @@ def with_inputs(original: GraphResource, **changes: Any) -> GraphResource:
     return dataclasses.replace(original, inputs=inputs)
 
 
+def kms_encryption(key: str, *, bucket_key: bool = True) -> dict[str, Any]:
+    """A bucket encryption configuration's inputs: SSE-KMS with `key`."""
+    default = {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}
+    return {
+        "rules": [{"applyServerSideEncryptionByDefault": default, "bucketKeyEnabled": bucket_key}]
+    }
+
+
 def compliant_stack() -> dict[str, GraphResource]:
     key = resource("aws:kms/key:Key", "payments-key", {"enableKeyRotation": True}, protect=True)
     bucket = resource(
@@ -109,17 +120,7 @@ def compliant_stack() -> dict[str, GraphResource]:
     encryption = resource(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "receipts-encryption",
-        {
-            "rules": [
-                {
-                    "applyServerSideEncryptionByDefault": {
-                        "sseAlgorithm": "aws:kms",
-                        "kmsMasterKeyId": KEY_ARN,
-                    },
-                    "bucketKeyEnabled": True,
-                }
-            ]
-        },
+        kms_encryption(KEY_ARN),
         links={"bucket": bucket},
         tagged=False,
     )
@@ -133,12 +134,7 @@ def compliant_stack() -> dict[str, GraphResource]:
     public_access = resource(
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "receipts-public-access",
-        {
-            "blockPublicAcls": True,
-            "blockPublicPolicy": True,
-            "ignorePublicAcls": True,
-            "restrictPublicBuckets": True,
-        },
+        PUBLIC_ACCESS_BLOCKED,
         links={"bucket": bucket},
         tagged=False,
     )

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
 
 import pytest
 import yaml
 
-from compliance.analyzer import PackInfo
+from compliance.analyzer import PackInfo, PolicyPackProcess
 from compliance.controls import by_id
 from compliance.findings import Enforcement
-from tests.policy_pack.pack_harness import PACK_DIR, running_pack
+from tests.policy_pack.pack_harness import PACK_DIR
 
 CORE_CONCERN_POLICIES = {
     # KMS
@@ -43,9 +42,8 @@ CORE_CONCERN_POLICIES = {
 
 
 @pytest.fixture(scope="module")
-def info() -> Iterator[PackInfo]:
-    with running_pack() as pack:
-        yield pack.info()
+def info(pack: PolicyPackProcess) -> PackInfo:
+    return pack.info()
 
 
 def test_pack_declares_python_runtime_and_version_for_the_cli() -> None:

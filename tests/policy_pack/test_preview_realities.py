@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,21 +23,11 @@ from tests.policy_pack.pack_harness import (
     provider,
     resource,
     resource_verdict,
-    running_pack,
     stack_verdict,
     with_inputs,
 )
 
-
-@pytest.fixture(scope="module")
-def pack() -> Iterator[PolicyPackProcess]:
-    with running_pack() as process:
-        yield process
-
-
-@pytest.fixture(autouse=True)
-def default_config(pack: PolicyPackProcess) -> None:
-    configure(pack)
+pytestmark = pytest.mark.usefixtures("default_config")
 
 
 def bucket(**inputs: Any) -> GraphResource:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,23 +13,13 @@ from compliance.graph import UNKNOWN
 from tests.policy_pack.pack_harness import (
     TAGS,
     compliant_stack,
-    configure,
+    kms_encryption,
     provider,
     resource_verdict,
-    running_pack,
     with_inputs,
 )
 
-
-@pytest.fixture(scope="module")
-def pack() -> Iterator[PolicyPackProcess]:
-    with running_pack() as process:
-        yield process
-
-
-@pytest.fixture(autouse=True)
-def default_config(pack: PolicyPackProcess) -> None:
-    configure(pack)
+pytestmark = pytest.mark.usefixtures("default_config")
 
 
 WILDCARD_DATA = {
@@ -50,33 +39,13 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
     (
         "s3-encryption-kms-cmk",
         "receipts-encryption",
-        {
-            "rules": [
-                {
-                    "applyServerSideEncryptionByDefault": {
-                        "sseAlgorithm": "aws:kms",
-                        "kmsMasterKeyId": "alias/aws/s3",
-                    },
-                    "bucketKeyEnabled": True,
-                }
-            ]
-        },
+        kms_encryption("alias/aws/s3"),
         "AWS-managed key 'alias/aws/s3'",
     ),
     (
         "s3-encryption-kms-cmk",
         "receipts-encryption",
-        {
-            "rules": [
-                {
-                    "applyServerSideEncryptionByDefault": {
-                        "sseAlgorithm": "aws:kms",
-                        "kmsMasterKeyId": UNKNOWN,
-                    },
-                    "bucketKeyEnabled": False,
-                }
-            ]
-        },
+        kms_encryption(UNKNOWN, bucket_key=False),
         "bucketKeyEnabled: False",
     ),
     ("dynamodb-table-encrypted-with-cmk", "transactions", {"serverSideEncryption": ...}, "None"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,22 @@ from compliance.findings import Enforcement
 from compliance.graph import UNKNOWN, GraphResource, ResourceGraph
 from compliance.offline import run_program
 from compliance.policy_config import load_policy_config
-from tests.policy_pack.pack_harness import PACK_DIR, REGION_DENY, graph, resource, running_pack
+from tests.policy_pack.pack_harness import (
+    PACK_DIR,
+    PUBLIC_ACCESS_BLOCKED,
+    REGION_DENY,
+    graph,
+    kms_encryption,
+    resource,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROD_CONFIG = PACK_DIR / "config.prod.json"
 
 
-@pytest.fixture(scope="module")
-def pack() -> Iterator[PolicyPackProcess]:
-    with running_pack() as process:
-        process.configure(load_policy_config(PROD_CONFIG, process.info()))
-        yield process
+@pytest.fixture(scope="module", autouse=True)
+def prod_config(pack: PolicyPackProcess) -> None:
+    pack.configure(load_policy_config(PROD_CONFIG, pack.info()))
 
 
 def everything(pack: PolicyPackProcess, stack: ResourceGraph) -> list[Diagnostic]:
@@ -51,27 +55,14 @@ def seed_stack() -> dict[str, GraphResource]:
     encryption = resource(
         "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
         "payment-documents-encryption-prod",
-        {
-            "rules": [
-                {
-                    "applyServerSideEncryptionByDefault": {
-                        "sseAlgorithm": "aws:kms",
-                        "kmsMasterKeyId": UNKNOWN,
-                    },
-                    "bucketKeyEnabled": True,
-                }
-            ]
-        },
+        kms_encryption(UNKNOWN),
         links={"bucket": bucket},
         tagged=False,
     )
     public_access = resource(
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "payment-documents-public-access-block-prod",
-        dict.fromkeys(
-            ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"),
-            True,
-        ),
+        PUBLIC_ACCESS_BLOCKED,
         links={"bucket": bucket},
         tagged=False,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -16,7 +16,6 @@ from tests.policy_pack.pack_harness import (
     configure,
     graph,
     resource,
-    running_pack,
     stack_verdict,
     with_inputs,
 )
@@ -24,15 +23,7 @@ from tests.policy_pack.pack_harness import (
 Stack = dict[str, GraphResource]
 
 
-@pytest.fixture(scope="module")
-def pack() -> Iterator[PolicyPackProcess]:
-    with running_pack() as process:
-        yield process
-
-
-@pytest.fixture(autouse=True)
-def default_config(pack: PolicyPackProcess) -> None:
-    configure(pack)
+pytestmark = pytest.mark.usefixtures("default_config")
 
 
 def without(*names: str) -> Callable[[Stack], Stack]:
