@@ -102,6 +102,11 @@ def test_file_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
         load_inventory(stack_settings(inventoryFile=str(path)))
 
 
+def updated(section: str, index: int, **values: object) -> Callable[[dict[str, Any]], object]:
+    """An edit setting `values` on entry `index` of the inventory's `section`."""
+    return lambda document: document[section][index].update(values)
+
+
 BAD_INVENTORIES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] = [
     (
         "missing hash key",
@@ -111,7 +116,7 @@ BAD_INVENTORIES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] 
     ),
     (
         "seed's codeS3Key",
-        lambda d: d["lambdaFunctions"][0].update(codeS3Key="x.zip"),
+        updated("lambdaFunctions", 0, codeS3Key="x.zip"),
         "$.lambdaFunctions[0].codeS3Key",
         "unknown key",
     ),
@@ -131,13 +136,13 @@ BAD_INVENTORIES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] 
     ),
     (
         "hash key not an attribute",
-        lambda d: d["dynamoTables"][0].update(hashKey="id"),
+        updated("dynamoTables", 0, hashKey="id"),
         "$.dynamoTables[0].hashKey",
         "must be one of the table's attributes",
     ),
     (
         "range key not an attribute",
-        lambda d: d["dynamoTables"][0].update(rangeKey="createdAt"),
+        updated("dynamoTables", 0, rangeKey="createdAt"),
         "$.dynamoTables[0].rangeKey",
         "must be one of the table's attributes",
     ),
@@ -161,67 +166,67 @@ BAD_INVENTORIES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] 
     ),
     (
         "bucket with capitals",
-        lambda d: d["s3Buckets"][0].update(name="Payment-Documents"),
+        updated("s3Buckets", 0, name="Payment-Documents"),
         "$.s3Buckets[0].name",
         "S3 bucket names may only use lowercase letters",
     ),
     (
         "bucket with dots",
-        lambda d: d["s3Buckets"][0].update(name="payment.documents"),
+        updated("s3Buckets", 0, name="payment.documents"),
         "$.s3Buckets[0].name",
         "no dots",
     ),
     (
         "bucket too long with prefix and suffix",
-        lambda d: d["s3Buckets"][0].update(name="d" * 47),
+        updated("s3Buckets", 0, name="d" * 47),
         "$.s3Buckets[0].name",
         "S3 bucket names are 3 to 63 characters",
     ),
     (
         "table name with a space",
-        lambda d: d["dynamoTables"][0].update(name="pay ments"),
+        updated("dynamoTables", 0, name="pay ments"),
         "$.dynamoTables[0].name",
         "DynamoDB table names may only use",
     ),
     (
         "function name too long",
-        lambda d: d["lambdaFunctions"][1].update(name="f" * 60),
+        updated("lambdaFunctions", 1, name="f" * 60),
         "$.lambdaFunctions[1].name",
         "Lambda function names are 1 to 64 characters",
     ),
     (
         "deprecated runtime",
-        lambda d: d["lambdaFunctions"][0].update(runtime="nodejs18.x"),
+        updated("lambdaFunctions", 0, runtime="nodejs18.x"),
         "$.lambdaFunctions[0].runtime",
         "'nodejs18.x' is not supported",
     ),
     (
         "old python",
-        lambda d: d["lambdaFunctions"][0].update(runtime="python3.9"),
+        updated("lambdaFunctions", 0, runtime="python3.9"),
         "$.lambdaFunctions[0].runtime",
         "python3.12 or python3.13",
     ),
     (
         "package without code",
-        lambda d: d["lambdaFunctions"][0].update(package="refunds"),
+        updated("lambdaFunctions", 0, package="refunds"),
         "$.lambdaFunctions[0].package",
         "no handler module lambda_packages/refunds/app.py",
     ),
     (
         "handler that is no module.function",
-        lambda d: d["lambdaFunctions"][0].update(handler="handler"),
+        updated("lambdaFunctions", 0, handler="handler"),
         "$.lambdaFunctions[0].handler",
         "module.function",
     ),
     (
         "environment overriding the stack",
-        lambda d: d["lambdaFunctions"][0].update(environment={"TRANSACTIONS_TABLE": "x"}),
+        updated("lambdaFunctions", 0, environment={"TRANSACTIONS_TABLE": "x"}),
         "$.lambdaFunctions[0].environment.TRANSACTIONS_TABLE",
         "set by the stack",
     ),
     (
         "tag the stack sets",
-        lambda d: d["s3Buckets"][0].update(tags={"MigrationDate": "2020-01-01"}),
+        updated("s3Buckets", 0, tags={"MigrationDate": "2020-01-01"}),
         "$.s3Buckets[0].tags.MigrationDate",
         "set by the stack",
     ),
@@ -262,7 +267,7 @@ def test_bad_inventory_is_one_error_naming_file_path_and_rule(
 
 
 def test_bucket_rules_apply_to_the_physical_name_with_the_configured_prefix() -> None:
-    document = edited(lambda d: d["s3Buckets"][0].update(name="d" * 40))
+    document = edited(updated("s3Buckets", 0, name="d" * 40))
     parse_inventory(document, SOURCE, stack_settings())  # 12-digit account id: 57 characters
     with pytest.raises(ConfigError, match="the physical name 'acme-payments-prod-dd"):
         parse_inventory(document, SOURCE, stack_settings(bucketPrefix="acme-payments-prod"))
