@@ -103,24 +103,17 @@ def test_lists_of_blocks_take_terraform_singular_names(plural: str, expected: st
     assert singular(plural) == expected
 
 
-def test_inputs_pulumi_renames_take_their_terraform_names() -> None:
-    assert (
-        terraform_attribute("aws_api_gateway_stage", "restApi", top_level=True, blocks=False)
-        == "rest_api_id"
-    )
-    assert (
-        terraform_attribute("aws_api_gateway_stage", "deployment", top_level=True, blocks=False)
-        == "deployment_id"
-    )
-    assert (
-        terraform_attribute("aws_lambda_permission", "function", top_level=True, blocks=False)
-        == "function_name"
-    )
-    assert (
-        terraform_attribute("aws_cloudwatch_metric_alarm", "name", top_level=True, blocks=False)
-        == "alarm_name"
-    )
-    assert (
-        terraform_attribute("aws_cloudwatch_metric_alarm", "name", top_level=False, blocks=False)
-        == "name"
-    )
+@pytest.mark.parametrize(
+    ("resource_type", "name", "top_level", "expected"),
+    [
+        ("aws_api_gateway_stage", "restApi", True, "rest_api_id"),
+        ("aws_api_gateway_stage", "deployment", True, "deployment_id"),
+        ("aws_lambda_permission", "function", True, "function_name"),
+        ("aws_cloudwatch_metric_alarm", "name", True, "alarm_name"),
+        ("aws_cloudwatch_metric_alarm", "name", False, "name"),
+    ],
+)
+def test_inputs_pulumi_renames_take_their_terraform_names(
+    resource_type: str, name: str, top_level: bool, expected: str
+) -> None:
+    assert terraform_attribute(resource_type, name, top_level=top_level, blocks=False) == expected
