@@ -9,6 +9,7 @@ a crash when a property arrives in a shape nobody expected.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -17,6 +18,7 @@ from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
     PolicyConfigSchema,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -214,7 +216,7 @@ def _guarded(check: Any, subject: Any, config: Config) -> Iterator[Any]:
         yield message if isinstance(subject, Resource) else (None, message)
 
 
-def _resource_from_args(args: ResourceValidationArgs) -> Resource:
+def _resource_from_args(args: ResourceValidationArgs | PolicyResource) -> Resource:
     return Resource(
         type=args.resource_type,
         urn=args.urn,
@@ -225,14 +227,10 @@ def _resource_from_args(args: ResourceValidationArgs) -> Resource:
     )
 
 
-def _resource_from_stack(resource: Any) -> Resource:
-    return Resource(
-        type=resource.resource_type,
-        urn=resource.urn,
-        name=resource.name,
-        props=plain_props(resource.props),
-        protect=bool(resource.opts.protect),
-        provider=plain_props(resource.provider.props) if resource.provider else None,
+def _resource_from_stack(resource: PolicyResource) -> Resource:
+    """As a resource policy sees it, with the links only a stack policy sees."""
+    return dataclasses.replace(
+        _resource_from_args(resource),
         dependencies=tuple(d.urn for d in resource.dependencies),
         property_dependencies={
             key: tuple(d.urn for d in deps) for key, deps in resource.property_dependencies.items()

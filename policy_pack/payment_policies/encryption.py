@@ -7,7 +7,15 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from payment_policies.declare import Config, Resource, Stack, pci, resource_policy, stack_policy
+from payment_policies.declare import (
+    Config,
+    Resource,
+    ResourceCheck,
+    Stack,
+    pci,
+    resource_policy,
+    stack_policy,
+)
 from payment_policies.kinds import (
     BACKUP_VAULTS,
     BUCKET_ENCRYPTION,
@@ -18,7 +26,7 @@ from payment_policies.kinds import (
     TABLES,
     TOPICS,
 )
-from payment_policies.props import block, blocks, dig, is_set, is_true, is_unknown
+from payment_policies.props import block, blocks, dig, is_off, is_set, is_unknown
 
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
@@ -32,9 +40,19 @@ def cmk_problem(key: Any, what: str) -> str | None:
     return None
 
 
+def encrypted_with_cmk(prop: str, what: str) -> ResourceCheck:
+    """The check of a resource whose `prop` must name a customer-managed KMS key."""
+
+    def check(resource: Resource, _: Config) -> Iterator[str]:
+        if problem := cmk_problem(resource.props.get(prop), what):
+            yield problem
+
+    return check
+
+
 def _key_rotation(key: Resource, _: Config) -> Iterator[str]:
     rotation = key.props.get("enableKeyRotation")
-    if not is_unknown(rotation) and not is_true(rotation):
+    if is_off(rotation):
         yield f"KMS key does not have key rotation enabled (enableKeyRotation: {rotation!r})"
 
 
@@ -58,7 +76,7 @@ def sse_rule_problems(rule: dict[str, Any], where: str) -> Iterator[str]:
     elif problem := cmk_problem(default.get("kmsMasterKeyId"), f"{where} default encryption"):
         yield problem
     bucket_key = rule.get("bucketKeyEnabled")
-    if not is_unknown(bucket_key) and not is_true(bucket_key):
+    if is_off(bucket_key):
         yield f"{where} does not enable the S3 bucket key (bucketKeyEnabled: {bucket_key!r})"
 
 
@@ -114,7 +132,7 @@ s3_bucket_encrypted = stack_policy(
 def _table_encrypted(table: Resource, _: Config) -> Iterator[str]:
     encryption = block(table.props.get("serverSideEncryption"))
     enabled = encryption.get("enabled")
-    if not is_unknown(enabled) and not is_true(enabled):
+    if is_off(enabled):
         yield f"table is not encrypted with a KMS key (serverSideEncryption: {encryption or None})"
     elif problem := cmk_problem(encryption.get("kmsKeyArn"), "table encryption"):
         yield problem
@@ -152,11 +170,6 @@ lambda_environment_encrypted = resource_policy(
 )
 
 
-def _log_group_encrypted(log_group: Resource, _: Config) -> Iterator[str]:
-    if problem := cmk_problem(log_group.props.get("kmsKeyId"), "log group"):
-        yield problem
-
-
 log_group_encrypted = resource_policy(
     name="cloudwatch-log-group-encrypted",
     description="CloudWatch log groups are encrypted with a customer-managed KMS key.",
@@ -168,13 +181,8 @@ log_group_encrypted = resource_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     applies_to=LOG_GROUPS,
-    check=_log_group_encrypted,
+    check=encrypted_with_cmk("kmsKeyId", "log group"),
 )
-
-
-def _vault_encrypted(vault: Resource, _: Config) -> Iterator[str]:
-    if problem := cmk_problem(vault.props.get("kmsKeyArn"), "backup vault"):
-        yield problem
 
 
 backup_vault_encrypted = resource_policy(
@@ -185,13 +193,8 @@ backup_vault_encrypted = resource_policy(
     remediation_steps="Set kms_key_arn=<CMK ARN> on the aws.backup.Vault.",
     enforcement=EnforcementLevel.MANDATORY,
     applies_to=BACKUP_VAULTS,
-    check=_vault_encrypted,
+    check=encrypted_with_cmk("kmsKeyArn", "backup vault"),
 )
-
-
-def _topic_encrypted(topic: Resource, _: Config) -> Iterator[str]:
-    if problem := cmk_problem(topic.props.get("kmsMasterKeyId"), "SNS topic"):
-        yield problem
 
 
 sns_topic_encrypted = resource_policy(
@@ -202,7 +205,7 @@ sns_topic_encrypted = resource_policy(
     remediation_steps="Set kms_master_key_id=<CMK ARN> on the aws.sns.Topic.",
     enforcement=EnforcementLevel.MANDATORY,
     applies_to=TOPICS,
-    check=_topic_encrypted,
+    check=encrypted_with_cmk("kmsMasterKeyId", "SNS topic"),
 )
 
 POLICIES = [

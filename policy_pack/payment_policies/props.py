@@ -116,6 +116,11 @@ def is_true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
+def is_off(value: Any) -> bool:
+    """A flag known not to be on: not true, and not an unknown a preview cannot judge yet."""
+    return not is_unknown(value) and not is_true(value)
+
+
 def number(value: Any) -> float | None:
     """A number from a number or numeric string (provider config arrives as strings)."""
     if isinstance(value, bool):

@@ -9,13 +9,13 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, Resource, Stack, pci, resource_policy, stack_policy
 from payment_policies.kinds import BACKUP_PLANS, BACKUP_SELECTIONS, TABLES
-from payment_policies.props import block, blocks, is_true, is_unknown, number, walk_strings
+from payment_policies.props import block, blocks, is_off, is_unknown, number, walk_strings
 
 
 def _point_in_time_recovery(table: Resource, _: Config) -> Iterator[str]:
     recovery = block(table.props.get("pointInTimeRecovery"))
     enabled = recovery.get("enabled")
-    if not is_unknown(enabled) and not is_true(enabled):
+    if is_off(enabled):
         yield f"table has point-in-time recovery off (pointInTimeRecovery: {recovery or None!r})"
 
 

@@ -8,7 +8,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, Resource, Stack, pci, stack_policy
 from payment_policies.kinds import BUCKET_VERSIONING, BUCKETS, PUBLIC_ACCESS_BLOCKS
-from payment_policies.props import block, dig, is_true, is_unknown
+from payment_policies.props import block, dig, is_off, is_unknown
 
 BUCKET_IDENTITY = ("bucket", "id")
 PUBLIC_ACCESS_FLAGS = (
@@ -28,7 +28,7 @@ def _public_access_blocked(stack: Stack, _: Config) -> Iterator[tuple[Resource |
             off = {
                 flag: guard.props.get(flag)
                 for flag in PUBLIC_ACCESS_FLAGS
-                if not is_unknown(guard.props.get(flag)) and not is_true(guard.props.get(flag))
+                if is_off(guard.props.get(flag))
             }
             if off:
                 yield guard, f"public access block leaves flags off: {off}"
@@ -53,7 +53,7 @@ def _versioned(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]
     for bucket in stack.of(BUCKETS):
         inline = block(bucket.props.get("versioning"))
         if inline:
-            if not is_unknown(inline.get("enabled")) and not is_true(inline.get("enabled")):
+            if is_off(inline.get("enabled")):
                 yield bucket, f"bucket versioning is not enabled (versioning: {inline})"
             continue
         versionings = stack.linked(bucket, BUCKET_VERSIONING, "bucket", BUCKET_IDENTITY)

@@ -8,7 +8,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, Resource, baseline, resource_policy
 from payment_policies.kinds import FUNCTIONS, STAGES
-from payment_policies.props import block, is_true, is_unknown
+from payment_policies.props import block, is_off, is_unknown
 
 
 def _function_traced(function: Resource, _: Config) -> Iterator[str]:
@@ -31,7 +31,7 @@ lambda_tracing = resource_policy(
 
 def _stage_traced(stage: Resource, _: Config) -> Iterator[str]:
     enabled = stage.props.get("xrayTracingEnabled")
-    if not is_unknown(enabled) and not is_true(enabled):
+    if is_off(enabled):
         yield f"stage does not trace requests with X-Ray (xrayTracingEnabled: {enabled!r})"
 
 
