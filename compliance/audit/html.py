@@ -16,7 +16,8 @@ from compliance.audit.model import (
     ReportedFinding,
     Rule,
 )
-from compliance.findings import Enforcement, Outcome
+from compliance.controls import PAYMENTS, PCI_DSS, Control
+from compliance.findings import AcceptedRisk, Enforcement, Finding, Outcome, ResourceRef, Source
 
 TEMPLATE = "audit.html.j2"
 STATUS_COLOURS = {
@@ -33,11 +34,29 @@ STATUS_LABELS = {
     ControlStatus.PASS.value: "Pass",
     ControlStatus.NOT_APPLICABLE.value: "Not applicable",
 }
-# The order a reader should act in: blocking failures, other failures, unknowns, accepted.
-_ATTENTION = (Outcome.FAIL, Outcome.NOT_RUN, Outcome.ACCEPTED_RISK)
+FRAMEWORK_NAMES = {PCI_DSS: "PCI DSS", PAYMENTS: "Payments baseline"}
+MODES = {
+    "offline": "offline preview: the infrastructure program was run on this machine against "
+    "simulated AWS answers; nothing was read from or changed in AWS",
+    "cli": "preview by the Pulumi CLI: what a deployment would create or change",
+    "state": "the deployed stack, as its recorded state (a `pulumi stack export` file) "
+    "describes it",
+}
+# What a reader must act on, in order: blocking failures, other failures, unknowns. Accepted
+# risks are decisions already taken: they have their own section.
+_ATTENTION = (Outcome.FAIL, Outcome.NOT_RUN)
 CHART_LABEL_WIDTH = 130
 CHART_BAR_WIDTH = 440
 CHART_ROW_HEIGHT = 30
+
+
+@dataclass(frozen=True)
+class AcceptedGroup:
+    """One written acceptance and the resources it covers (the same rule, reason and owner)."""
+
+    rule: Rule | None
+    first: Finding
+    resources: tuple[ResourceRef | None, ...]
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,30 @@ def describe_type(type_token: str) -> str:
     return f"{provider.upper()} {module} · {words}"
 
 
+def control_label(control: Control) -> str:
+    """`pci-dss@4.0.1:3.5.1` as a reader cites it: `PCI DSS 4.0.1 · 3.5.1`."""
+    framework = FRAMEWORK_NAMES.get(control.framework, control.framework)
+    return f"{framework} {control.version} · {control.reference}"
+
+
+def accepted_groups(report: AuditReport) -> tuple[AcceptedGroup, ...]:
+    rules = {(r.source, r.id): r for r in report.rules}
+    grouped: dict[tuple[Source, str, AcceptedRisk | None], list[Finding]] = {}
+    for reported in report.accepted_risks:
+        finding = reported.finding
+        grouped.setdefault((finding.source, finding.rule, finding.accepted_risk), []).append(
+            finding
+        )
+    return tuple(
+        AcceptedGroup(
+            rules.get((found[0].source, found[0].rule)),
+            found[0],
+            tuple(f.resource for f in found),
+        )
+        for found in grouped.values()
+    )
+
+
 def _attention_key(reported: ReportedFinding) -> tuple[int, int, int, str]:
     finding = reported.finding
     return (
@@ -113,6 +156,7 @@ def render_html(report: AuditReport) -> str:
         keep_trailing_newline=True,
     )
     environment.filters["describe_type"] = describe_type
+    environment.filters["control_label"] = control_label
     rules: dict[tuple[str, str], Rule] = {(r.source.value, r.id): r for r in report.rules}
     context: dict[str, Any] = {
         "report": report,
@@ -125,6 +169,10 @@ def render_html(report: AuditReport) -> str:
         "chart_width": CHART_LABEL_WIDTH + CHART_BAR_WIDTH + 50,
         "colours": STATUS_COLOURS,
         "labels": STATUS_LABELS,
+        "modes": MODES,
+        "controls_by_id": {c.control.id: c.control for c in report.controls},
+        "uncovered": [c for c in report.controls if not c.rules],
+        "accepted": accepted_groups(report),
         "findings_by_id": {f.id: f for f in report.findings},
         "to_fix": sorted(
             (f for f in report.findings if f.finding.outcome in _ATTENTION), key=_attention_key

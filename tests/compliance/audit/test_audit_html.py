@@ -18,7 +18,13 @@ import pytest
 from compliance.audit.html import STATUS_COLOURS, render_html
 from compliance.audit.model import AuditReport
 from compliance.audit.writer import write_reports
-from tests.compliance.audit.audit_fixtures import make_findings, make_report, secrets_of
+from tests.compliance.audit.audit_fixtures import (
+    BUCKET,
+    make_findings,
+    make_report,
+    ref,
+    secrets_of,
+)
 
 CHROMIUM = shutil.which("chromium")
 WIDTH, HEIGHT = 1200, 1000
@@ -281,3 +287,49 @@ def test_links_in_remediation_become_escaped_links(project_dir: Path) -> None:
     page = render_html(make_report(project_dir, findings))
     assert '<a href="https://docs.example/kms?a=1&amp;b=' in page
     assert 'b="2"' not in page
+
+
+def parsed(page: str) -> Node:
+    builder = TreeBuilder()
+    builder.feed(page)
+    return builder.root
+
+
+def test_controls_are_named_as_a_reader_cites_them_and_uncovered_ones_say_so(
+    report: AuditReport,
+) -> None:
+    page = parsed(render_html(report))
+    row = next(r for r in page.by_id("controls-table").iter("tr") if r.attrs.get("data-control"))
+    assert row.attrs["data-control"] == "pci-dss@4.0.1:1.4.4"
+    assert row.children[0].all_text() == "PCI DSS 4.0.1 · 1.4.4"
+    uncovered = page.by_id("uncovered").all_text()
+    assert "PCI DSS 4.0.1 · 10.2.1" in uncovered
+    assert "PCI DSS 4.0.1 · 3.5.1" not in uncovered
+
+
+def test_evidence_says_what_each_check_requires(report: AuditReport) -> None:
+    page = parsed(render_html(report))
+    rotation = next(
+        a for a in page.iter("article") if a.attrs.get("data-control") == "pci-dss@4.0.1:3.7.4"
+    )
+    evidence = rotation.all_text()
+    assert "Customer managed keys rotate yearly." in evidence
+    assert "did not apply 1 time(s)" in evidence
+
+
+def test_findings_to_fix_leave_accepted_risks_to_their_own_section(report: AuditReport) -> None:
+    page = parsed(render_html(report))
+    fixes = list(page.by_id("to-fix").iter("article"))
+    assert [a.attrs["data-outcome"] for a in fixes] == ["fail", "fail", "not-run"]
+    assert "Why not evaluated" in fixes[-1].all_text()
+
+
+def test_one_accepted_risk_covering_several_resources_is_one_row(project_dir: Path) -> None:
+    findings = make_findings()
+    accepted = next(f for f in findings if f.accepted_risk is not None)
+    findings.append(replace(accepted, resource=ref(BUCKET)))
+    page = parsed(render_html(make_report(project_dir, findings)))
+    rows = [r for r in page.by_id("accepted-risks").iter("tr") if r.children[0].tag == "td"]
+    assert len(rows) == 1
+    assert rows[0].children[1].all_text().split() == ["transactions", "receipts"]
+    assert "payments-platform" in rows[0].children[3].all_text()
