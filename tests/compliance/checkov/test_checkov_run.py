@@ -150,22 +150,27 @@ def test_every_mapped_check_is_a_checkov_check_and_every_control_is_catalogued()
     assert controls_for("CKV_AWS_999999") == (UNMAPPED,)
 
 
-def test_checkov_command_exits_1_on_a_failed_check_and_prints_it(
-    tmp_path: Path, no_risks: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    state = tmp_path / "stack-export.json"
-    storage_graph(encrypted=False).write(state)
-    code = main(
+def checkov_command(graph: ResourceGraph, accepted_risks: Path, folder: Path) -> int:
+    """`python -m compliance checkov` on `graph` as a state file, building into `folder`."""
+    state = folder / "stack-export.json"
+    graph.write(state)
+    return main(
         [
             "checkov",
             "--state",
             str(state),
             "--accepted-risks",
-            str(no_risks),
+            str(accepted_risks),
             "--build-dir",
-            str(tmp_path),
+            str(folder),
         ]
     )
+
+
+def test_checkov_command_exits_1_on_a_failed_check_and_prints_it(
+    tmp_path: Path, no_risks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = checkov_command(storage_graph(encrypted=False), no_risks, tmp_path)
     out = capsys.readouterr().out
     assert code == 1
     assert "CKV_AWS_145" in out
@@ -176,21 +181,9 @@ def test_checkov_command_exits_1_on_a_failed_check_and_prints_it(
 def test_checkov_command_reports_a_bad_accepted_risks_file_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    state = tmp_path / "stack-export.json"
-    storage_graph().write(state)
     risks = tmp_path / "risks.yaml"
     risks.write_text("accepted_risks:\n  - check: CKV_AWS_18\n    scope: stack\n    owner: me\n")
-    code = main(
-        [
-            "checkov",
-            "--state",
-            str(state),
-            "--accepted-risks",
-            str(risks),
-            "--build-dir",
-            str(tmp_path),
-        ]
-    )
+    code = checkov_command(storage_graph(), risks, tmp_path)
     err = capsys.readouterr().err
     assert code == 2
     entry = f"{risks}: accepted_risks[0] (CKV_AWS_18)"
