@@ -273,9 +273,11 @@ class PolicyPackProcess:
         return self._result(reply, default_urn=resource.urn)
 
     def analyze_stack(self, graph: ResourceGraph) -> AnalyzeResult:
-        """Analyze the whole stack's state, as the engine does once every resource is known."""
+        """Analyze the whole stack's state, as the engine does once every resource is known:
+        every resource (the stack, components and providers too) with its state, and its
+        provider with the provider's inputs."""
         request = analyzer_pb2.AnalyzeStackRequest()
-        for resource in graph.custom_resources():
+        for resource in graph.resources:
             entry = request.resources.add(
                 type=resource.type,
                 urn=resource.urn,
@@ -288,7 +290,7 @@ class PolicyPackProcess:
             entry.options.parent = resource.parent or ""
             provider = graph.provider_of(resource)
             if provider is not None:
-                _fill_provider(entry.provider, provider, provider.state)
+                _fill_provider(entry.provider, provider, provider.inputs)
             for key, urns in resource.property_dependencies.items():
                 if urns:
                     entry.propertyDependencies[key].urns.extend(urns)

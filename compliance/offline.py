@@ -11,9 +11,11 @@ before it returns. The monitor mirrors what the engine does in a first preview:
   named `default_<version>` from the stack config's `<package>:*` keys is registered the first
   time a custom resource (or an invoke) of that package comes without an explicit provider, and
   the resource's provider reference points at it;
-- nothing has been created yet, so no id comes back and a resource's state is its inputs: every
-  output the program did not give as an input (ids, ARNs, generated names) resolves as unknown,
-  and so do provider ids in provider references.
+- nothing has been created yet, so no id comes back, and a custom resource's state is what the
+  provider's preview of its create returns: its inputs, and every other output its type declares
+  (ids, ARNs, generated names) unknown. The program gets that state back (so `bucket.arn` is
+  unknown there too) and the graph records it as the resource's outputs, which stack policies
+  read. A provider's state is its inputs; provider ids in provider references are unknown.
 
 Secure stack config values (`{secure: ...}`) cannot be decrypted without the stack's secrets
 provider; they are given to the program, and to default providers, as secret unknown values.
@@ -41,13 +43,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
+from compliance.aws_sdk import output_names
 from compliance.errors import UserError
 from compliance.graph import (
     PROVIDER_TYPE_PREFIX,
@@ -223,8 +226,8 @@ class OfflineMocks(Mocks):
         )
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        # Preview: nothing exists yet, so no id, and the state is what the program gave.
-        return None, args.inputs
+        # Preview: nothing exists yet, so no id.
+        return None, {**args.inputs, **unknown_outputs(args.typ, args.inputs)}
 
 
 class RecordingMonitor(MockMonitor):
@@ -263,6 +266,8 @@ class RecordingMonitor(MockMonitor):
         with self._lock:
             urn = self._urn(request.parent, request.type, request.name)
             provider = request.provider or None
+            inputs = _plain(json_format.MessageToDict(request.object))
+            unknown = unknown_outputs(request.type, inputs) if request.custom else {}
             if (
                 request.custom
                 and provider is None
@@ -274,7 +279,8 @@ class RecordingMonitor(MockMonitor):
                     urn=urn,
                     type=request.type,
                     custom=request.custom,
-                    inputs=_plain(json_format.MessageToDict(request.object)),
+                    inputs=inputs,
+                    outputs={**inputs, **unknown} if request.custom else {},
                     parent=request.parent or None,
                     dependencies=tuple(sorted(set(request.dependencies))),
                     property_dependencies={
@@ -287,7 +293,10 @@ class RecordingMonitor(MockMonitor):
             )
         if request.type == STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        return resource_pb2.RegisterResourceResponse(urn=urn, object=request.object)
+        state = struct_pb2.Struct()
+        state.CopyFrom(request.object)
+        state.update(unknown)
+        return resource_pb2.RegisterResourceResponse(urn=urn, object=state)
 
     def RegisterResourceOutputs(
         self, request: resource_pb2.RegisterResourceOutputsRequest
@@ -331,10 +340,18 @@ class RecordingMonitor(MockMonitor):
             inputs = self._config.package_inputs(package)
             if version:
                 inputs["version"] = version
-            self._record(GraphResource(urn=urn, type=type_, custom=True, inputs=inputs))
+            self._record(
+                GraphResource(urn=urn, type=type_, custom=True, inputs=inputs, outputs=dict(inputs))
+            )
             reference = f"{urn}::{UNKNOWN}"
             self._default_providers[key] = reference
         return reference
+
+
+def unknown_outputs(type_: str, inputs: Mapping[str, Any]) -> dict[str, str]:
+    """The outputs of a resource type that a first preview cannot know: all it declares that
+    the program did not give as inputs, each unknown."""
+    return dict.fromkeys(sorted(output_names(type_) - inputs.keys()), UNKNOWN)
 
 
 _LOG_SEVERITIES = {

@@ -5,7 +5,8 @@ The engine's order, mirrored here: `GetAnalyzerInfo`, `Configure` with the polic
 every registered resource in registration order (the stack, components and providers included)
 `Remediate` and `Analyze` with its inputs and its provider, and finally one `AnalyzeStack`. For a
 resource's `Analyze`, the engine reports every diagnostic against that resource; for
-`AnalyzeStack`, against the diagnostic's resource when it is in the stack, else the root stack.
+`AnalyzeStack` (every resource with its state), against the diagnostic's resource when it is in
+the stack, else the root stack, a stack policy at the `remediate` level counting as `mandatory`.
 `Remediate` is skipped when no policy runs at the `remediate` level: the pack answers such a call
 with nothing.
 """
@@ -168,6 +169,13 @@ def _remediated(resource: GraphResource, remediations: Iterable[Remediation]) ->
     return resource
 
 
+def _stack_level(diagnostic: Diagnostic) -> Diagnostic:
+    """A stack policy cannot remediate anything: the engine holds it to `mandatory` instead."""
+    if diagnostic.enforcement is Enforcement.REMEDIATE:
+        return replace(diagnostic, enforcement=Enforcement.MANDATORY)
+    return diagnostic
+
+
 def _effective_level(policy: PolicyInfo, config: Mapping[str, PolicyConfigEntry]) -> Enforcement:
     entry = config.get(policy.name)
     if entry is not None and entry.enforcement is not None:
@@ -239,7 +247,8 @@ class _Recorder:
     def stack_result(self, result: AnalyzeResult) -> None:
         failed: set[str] = set()
         reported: set[str] = set()
-        for diagnostic in result.diagnostics:
+        for reported_diagnostic in result.diagnostics:
+            diagnostic = _stack_level(reported_diagnostic)
             resource = self._graph.get(diagnostic.urn) if diagnostic.urn else None
             target = resource or self._root
             self.events.append(self._diagnostic_event(target.urn if target else "", diagnostic))

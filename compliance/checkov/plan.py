@@ -324,7 +324,7 @@ def _linked(values: Iterable[Any], links: Sequence[_Link]) -> bool:
 
 
 def _matched_output(link: _Link, value: Any) -> str | None:
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or is_unknown(value):
         return None
     for key, known in link.state.items():
         if known == value:

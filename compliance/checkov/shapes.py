@@ -12,16 +12,13 @@ from __future__ import annotations
 import collections.abc
 import enum
 import functools
-import importlib
 import typing
 from dataclasses import dataclass
 
 from pulumi import _types
 
-from compliance.checkov.types import is_aws, v7_token
+from compliance.aws_sdk import sdk_class
 
-_SDK_PACKAGE = "pulumi_aws"
-_PYTHON_KEYWORDS = frozenset({"lambda"})
 _SEQUENCES = frozenset({list, collections.abc.Sequence, typing.Sequence, typing.List})  # noqa: UP006
 _MAPPINGS = frozenset({dict, collections.abc.Mapping, typing.Mapping, typing.Dict})  # noqa: UP006
 
@@ -53,18 +50,8 @@ class Shape:
 
 def resource_shape(token: str) -> Shape | None:
     """The shape of a pulumi-aws resource's inputs, or None when the SDK does not know the type."""
-    if not is_aws(token):
-        return None
-    _, module_member, name = v7_token(token).split(":")
-    module = module_member.partition("/")[0]
-    if module in _PYTHON_KEYWORDS:
-        module += "_"
-    try:
-        sdk_module = importlib.import_module(f"{_SDK_PACKAGE}.{module}")
-        args_type = getattr(sdk_module, f"{name}Args")
-    except (ImportError, AttributeError):
-        return None
-    return Shape(args_type)
+    args_type = sdk_class(token, "Args")
+    return Shape(args_type) if args_type is not None else None
 
 
 @functools.cache

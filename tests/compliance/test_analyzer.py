@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,13 @@ def echo(args, report):
 def echo_stack(args, report):
     for r in args.resources:
         deps = {k: [d.urn for d in v] for k, v in r.property_dependencies.items()}
-        report(json.dumps({"deps": deps, "protect": r.opts.protect}), r.urn)
+        seen = {
+            "deps": deps,
+            "protect": r.opts.protect,
+            "props": sorted(r.props),
+            "provider": dict(r.provider.props) if r.provider else None,
+        }
+        report(json.dumps(seen), r.urn)
 
 PolicyPack(
     name="echo",
@@ -195,21 +202,46 @@ def test_not_applicable_policies_come_back_with_their_reason(echo: PolicyPackPro
     ]
 
 
-def test_analyze_stack_sends_state_property_dependencies_and_protect(
+def test_analyze_stack_sends_every_resource_with_its_state_and_its_providers_inputs(
     echo: PolicyPackProcess,
 ) -> None:
-    first = thing("first", "x", protect=True)
+    root = GraphResource(
+        urn="urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev",
+        type="pulumi:pulumi:Stack",
+        custom=False,
+        outputs={"endpoint": "https://shop.example"},
+    )
+    the_provider = replace(provider(), outputs={"region": "eu-west-1", "computed": "x"})
+    first = thing("first", "x", protect=True, outputs={"password": "x", "arn": "arn:first"})
     second = thing("second", "y", property_dependencies={"peer": (first.urn,)})
-    stack = ResourceGraph("shop", "dev", (provider(), first, second))
+    stack = ResourceGraph("shop", "dev", (root, the_provider, first, second))
 
     diagnostics = {
         d.urn: json.loads(d.message.split("\n", 1)[1])
         for d in echo.analyze_stack(stack).diagnostics
     }
 
+    with_provider = {"region": "eu-west-1"}
     assert diagnostics == {
-        first.urn: {"deps": {}, "protect": True},
-        second.urn: {"deps": {"peer": [first.urn]}, "protect": False},
+        root.urn: {"deps": {}, "protect": False, "props": ["endpoint"], "provider": None},
+        PROVIDER_URN: {
+            "deps": {},
+            "protect": False,
+            "props": ["computed", "region"],
+            "provider": None,
+        },
+        first.urn: {
+            "deps": {},
+            "protect": True,
+            "props": ["arn", "password"],
+            "provider": with_provider,
+        },
+        second.urn: {
+            "deps": {"peer": [first.urn]},
+            "protect": False,
+            "props": ["password"],
+            "provider": with_provider,
+        },
     }
 
 

@@ -3,6 +3,7 @@
 from importlib.metadata import version
 from pathlib import Path
 
+import pulumi_aws as aws
 import pytest
 
 from compliance.errors import UserError
@@ -88,8 +89,15 @@ def test_explicit_provider_is_recorded_with_its_inputs(run: OfflineRun) -> None:
 def test_outputs_a_first_preview_cannot_know_are_unknown(run: OfflineRun) -> None:
     key = resource(run, "aws:kms/key:Key::data")
     assert key.id is None
-    assert key.outputs == {}
-    assert key.inputs["description"] == PLACEHOLDER_ACCOUNT_ID
+    assert key.inputs == {"description": PLACEHOLDER_ACCOUNT_ID, "enableKeyRotation": True}
+    assert key.outputs["description"] == PLACEHOLDER_ACCOUNT_ID
+    assert key.outputs["enableKeyRotation"] is True
+    unknown = {name for name, value in key.outputs.items() if value == UNKNOWN}
+    assert {"arn", "keyId", "policy", "tagsAll", "deletionWindowInDays"} <= unknown
+    assert unknown == set(key.outputs) - set(key.inputs)
+    assert "id" not in key.outputs
+    assert "urn" not in key.outputs
+    assert key.state == key.outputs
     sse = next(r for r in run.graph.resources if r.name == "docs-1-sse")
     rule = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
     assert rule["kmsMasterKeyId"] == UNKNOWN
@@ -97,9 +105,37 @@ def test_outputs_a_first_preview_cannot_know_are_unknown(run: OfflineRun) -> Non
     assert run.outputs["keyArn"] == UNKNOWN
 
 
+def test_the_output_set_is_the_sdk_resource_class_getters(run: OfflineRun) -> None:
+    bucket = resource(run, "mini:storage:Storage$aws:s3/bucket:Bucket::docs-0")
+    declared = {
+        getter.fget._pulumi_name  # type: ignore[union-attr]
+        for getter in vars(aws.s3.Bucket).values()
+        if isinstance(getter, property) and hasattr(getter.fget, "_pulumi_name")
+    }
+    assert set(bucket.outputs) == declared | set(bucket.inputs)
+    assert bucket.outputs["arn"] == UNKNOWN
+    assert bucket.outputs["bucket"] == UNKNOWN
+
+
+def test_the_program_reads_the_unknown_state_back(run: OfflineRun) -> None:
+    component = resource(run, "mini:storage:Storage::docs")
+    assert component.outputs == {"names": [UNKNOWN, UNKNOWN]}
+    assert run.outputs["keyArn"] == UNKNOWN
+
+
+def test_providers_state_is_their_inputs(run: OfflineRun) -> None:
+    for provider in (
+        run.graph.get(DEFAULT_PROVIDER),
+        resource(run, "pulumi:providers:aws::replica"),
+    ):
+        assert provider is not None
+        assert provider.outputs == provider.inputs
+
+
 def test_secure_config_reaches_resources_as_a_secret_unknown(run: OfflineRun) -> None:
     parameter = resource(run, "aws:ssm/parameter:Parameter::db-password")
     assert parameter.inputs["value"] == {SECRET_SIGNATURE_KEY: SECRET_SIGNATURE, "value": UNKNOWN}
+    assert parameter.outputs["value"] == parameter.inputs["value"]
 
 
 def test_a_failing_program_is_one_line_naming_file_and_message() -> None:

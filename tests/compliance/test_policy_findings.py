@@ -37,6 +37,21 @@ def test_policy_reading_an_arn_unknown_in_preview_is_unable_to_run(policy: Polic
     assert not not_run.blocks
 
 
+def test_stack_policy_reading_an_output_of_a_linked_resource_is_unable_to_run(
+    policy: PolicyRun,
+) -> None:
+    verdicts = [f for f in policy.findings if f.rule == "sse-bucket-arn"]
+    assert [f.outcome for f in verdicts] == [Outcome.NOT_RUN]
+    (not_run,) = verdicts
+    assert not_run.message == (
+        "can't run policy 'sse-bucket-arn' from policy pack 'probe@v0.0.1' during preview: "
+        "string value at .arn can't be known during preview"
+    )
+    assert not not_run.blocks
+    summary = policy.events[-1]["policyAnalyzeStackSummaryEvent"]
+    assert "sse-bucket-arn" not in summary.get("passed", []) + summary.get("failed", [])
+
+
 def test_resource_policy_that_holds_is_a_pass_and_other_types_not_applicable(
     unprotected: OfflineRun, policy: PolicyRun
 ) -> None:

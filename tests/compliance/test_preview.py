@@ -6,6 +6,7 @@ import json
 import os
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -133,10 +134,10 @@ def test_a_stack_with_one_violating_resource_exits_one_naming_policy_and_resourc
     assert "(aws:backup/plan:Plan: payments-backup-plan)" in violations[0]
 
 
-def test_what_the_program_logs_is_printed_under_diagnostics_by_resource(
-    tmp_path: Path,
-) -> None:
-    code, out = run_cli(
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str]:
+    """The mini project's preview with the probe pack."""
+    return run_cli(
         "preview",
         "--offline",
         "--project-dir",
@@ -146,8 +147,14 @@ def test_what_the_program_logs_is_printed_under_diagnostics_by_resource(
         "--policy-pack",
         str(FIXTURES / "probe_pack"),
         "--build-dir",
-        str(tmp_path),
+        str(tmp_path_factory.mktemp("mini")),
     )
+
+
+def test_what_the_program_logs_is_printed_under_diagnostics_by_resource(
+    mini: tuple[int, str],
+) -> None:
+    code, out = mini
     assert code == 0
     assert (
         "\nDiagnostics:\n"
@@ -183,3 +190,109 @@ def test_deployed_stack_export_is_analyzed_with_secrets_and_provider_references(
     assert "kms-key-rotation" not in out
     written = ResourceGraph.load(tmp_path / "preview" / "prod" / "stack-export.json")
     assert [r.urn for r in written] == [r.urn for r in ResourceGraph.load(EXPORT)]
+
+
+def test_a_stack_policy_reading_an_output_unknown_in_preview_is_reported_unable_to_run(
+    mini: tuple[int, str],
+) -> None:
+    code, out = mini
+    assert code == 0
+    assert "⚠️ probe@v0.1.0" in out
+    assert "        - [advisory]  [medium]  sse-bucket-arn\n" in out
+    assert (
+        "          can't run policy 'sse-bucket-arn' from policy pack 'probe@v0.0.1' during "
+        "preview: string value at .arn can't be known during preview\n"
+    ) in out
+    assert "sse-bucket-arn  (" not in out
+
+
+def linked_buckets_export(bucket_arn: str) -> dict[str, Any]:
+    """A deployed stack: an encrypted bucket, its encryption linked to it, every output known."""
+    prefix = "urn:pulumi:prod::mini::"
+    provider = f"{prefix}pulumi:providers:aws::default_7_29_0"
+    bucket = f"{prefix}aws:s3/bucket:Bucket::docs"
+    key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    rules = [
+        {
+            "applyServerSideEncryptionByDefault": {
+                "sseAlgorithm": "aws:kms",
+                "kmsMasterKeyId": key_arn,
+            }
+        }
+    ]
+    return {
+        "version": 3,
+        "deployment": {
+            "resources": [
+                {"urn": f"{prefix}pulumi:pulumi:Stack::mini-prod", "type": "pulumi:pulumi:Stack"},
+                {
+                    "urn": provider,
+                    "type": "pulumi:providers:aws",
+                    "custom": True,
+                    "id": "provider-id",
+                    "inputs": {"region": "eu-west-1", "version": "7.29.0"},
+                    "outputs": {"region": "eu-west-1", "version": "7.29.0"},
+                },
+                {
+                    "urn": bucket,
+                    "type": "aws:s3/bucket:Bucket",
+                    "custom": True,
+                    "id": "docs-1a2b3c",
+                    "protect": True,
+                    "inputs": {},
+                    "outputs": {"arn": bucket_arn, "bucket": "docs-1a2b3c"},
+                    "provider": f"{provider}::provider-id",
+                },
+                {
+                    "urn": f"{prefix}aws:s3/bucketServerSideEncryptionConfiguration:"
+                    "BucketServerSideEncryptionConfiguration::docs-sse",
+                    "type": "aws:s3/bucketServerSideEncryptionConfiguration:"
+                    "BucketServerSideEncryptionConfiguration",
+                    "custom": True,
+                    "id": "docs-1a2b3c",
+                    "inputs": {"bucket": "docs-1a2b3c", "rules": rules},
+                    "outputs": {"bucket": "docs-1a2b3c", "id": "docs-1a2b3c", "rules": rules},
+                    "dependencies": [bucket],
+                    "propertyDependencies": {"bucket": [bucket], "rules": []},
+                    "provider": f"{provider}::provider-id",
+                },
+            ]
+        },
+    }
+
+
+def analyze_export(document: dict[str, Any], folder: Path) -> tuple[int, str, list[dict[str, Any]]]:
+    state = folder / "export.json"
+    state.write_text(json.dumps(document))
+    code, out = run_cli(
+        "policy",
+        "--state",
+        str(state),
+        "--policy-pack",
+        str(FIXTURES / "probe_pack"),
+        "--build-dir",
+        str(folder),
+    )
+    lines = (folder / "preview" / "prod" / "policy-events.jsonl").read_text().splitlines()
+    return code, out, [json.loads(line) for line in lines]
+
+
+def test_a_deployed_stack_runs_the_stack_policy_that_reads_an_output(tmp_path: Path) -> None:
+    code, out, events = analyze_export(linked_buckets_export("arn:aws:s3:::docs-1a2b3c"), tmp_path)
+    assert code == 0, out
+    assert "sse-bucket-arn" not in out
+    (summary,) = [
+        e["policyAnalyzeStackSummaryEvent"] for e in events if "policyAnalyzeStackSummaryEvent" in e
+    ]
+    assert "sse-bucket-arn" in summary["passed"]
+
+
+def test_a_deployed_stack_fails_the_stack_policy_on_the_output_it_reads(tmp_path: Path) -> None:
+    code, out, _ = analyze_export(linked_buckets_export("arn:aws:sqs:::docs"), tmp_path)
+    assert code == 1
+    violations = [line.strip() for line in out.splitlines() if "- [mandatory]" in line]
+    assert violations == [
+        "- [mandatory]  [medium]  sse-bucket-arn  (aws:s3/bucketServerSideEncryptionConfiguration:"
+        "BucketServerSideEncryptionConfiguration: docs-sse)"
+    ]
+    assert "docs-sse encrypts docs, not an S3 bucket: arn:aws:sqs:::docs" in out

@@ -114,6 +114,16 @@ def test_property_dependencies_become_references_where_the_linked_value_sits() -
     assert "bucket" not in planned(plan, "bucket-receipts-encryption")["values"]
 
 
+def test_an_unknown_value_refers_to_the_id_not_to_an_output_that_is_unknown_too(
+    stack_plan: TerraformPlan,
+) -> None:
+    encryption = expressions(stack_plan, "bucket-payment-documents-encryption")
+    assert encryption["bucket"]["references"] == [
+        "aws_s3_bucket.bucket-payment-documents.id",
+        "aws_s3_bucket.bucket-payment-documents",
+    ]
+
+
 def test_a_known_value_passed_through_from_a_linked_resource_becomes_its_reference(
     stack_plan: TerraformPlan,
 ) -> None:
