@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from compliance.files import write_atomically
+
 RAW_COLOR = "raw"
 
 
@@ -93,15 +95,12 @@ def summary_event(
 
 def write_event_log(path: Path, events: Iterable[Mapping[str, Any]]) -> None:
     """Number and timestamp the events as the engine does, one JSON object a line."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     timestamp = int(time.time())
     lines = (
         json.dumps({"sequence": sequence, "timestamp": timestamp, **event}, sort_keys=True)
         for sequence, event in enumerate(events)
     )
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text("".join(line + "\n" for line in lines))
-    partial.replace(path)
+    write_atomically(path, "".join(line + "\n" for line in lines))
 
 
 def _summary(

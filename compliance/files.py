@@ -1,4 +1,5 @@
-"""Reading the files a user names: a mistake is one `UserError` naming the file and the place."""
+"""Files in and out: reading what a user names (a mistake is one `UserError` naming the file and
+the place) and writing what we produce so that a reader never sees half of it."""
 
 from __future__ import annotations
 
@@ -23,3 +24,11 @@ def read_json(path: Path, error: type[UserError]) -> Any:
         raise error(
             f"{path}: not JSON (line {cause.lineno}, column {cause.colno}: {cause.msg})"
         ) from None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` beside `path` first, then rename it into place (creating the folder)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.errors import GraphError
-from compliance.files import read_json
+from compliance.files import read_json, write_atomically
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """The engine's marker for a value that a preview cannot know (ids, ARNs, computed names)."""
@@ -131,10 +131,7 @@ class ResourceGraph:
 
     def write(self, path: Path) -> None:
         """Write the stack-export document atomically."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(self.to_stack_export(), indent=2, sort_keys=True) + "\n")
-        partial.replace(path)
+        write_atomically(path, json.dumps(self.to_stack_export(), indent=2, sort_keys=True) + "\n")
 
     @classmethod
     def from_stack_export(cls, document: object, source: str) -> ResourceGraph:
