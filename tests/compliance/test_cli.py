@@ -1,5 +1,6 @@
 """User mistakes end `python -m compliance` with one line on stderr and exit code 2."""
 
+import argparse
 import io
 import json
 from contextlib import redirect_stdout
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from compliance import arguments
 from compliance.cli import COMMANDS, main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -124,3 +126,20 @@ def test_malformed_state_file_names_the_file_and_the_rule(
     assert err.startswith(f"error: {state}")
     assert complaint in err
     assert err.count("\n") == 1
+
+
+def test_the_pack_its_config_and_the_accepted_risks_default_to_the_project(
+    tmp_path: Path,
+) -> None:
+    parser = argparse.ArgumentParser()
+    arguments.add_stack_arguments(parser)
+    arguments.add_policy_pack_arguments(parser)
+    arguments.add_accepted_risks_argument(parser)
+    config = tmp_path / "policy_pack" / "config.dev.json"
+    config.parent.mkdir()
+    config.write_text("{}")
+    args = parser.parse_args(["--project-dir", str(tmp_path), "--stack", "dev"])
+    assert arguments.pack_dir(args) == tmp_path / "policy_pack"
+    assert arguments.policy_config(args) == config
+    assert arguments.accepted_risks(args) == tmp_path / "config" / "accepted-risks.yaml"
+    assert arguments.policy_config(parser.parse_args(["--project-dir", str(tmp_path)])) is None

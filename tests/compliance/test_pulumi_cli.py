@@ -201,3 +201,14 @@ def test_deploy_runs_pulumi_up_and_passes_yes_only_when_given(
     select, up = calls(fake_pulumi)
     assert select["argv"][:3] == ["stack", "select", "--create"]
     assert up["argv"] == ["up", "--stack", "test", "--policy-pack", str(PROBE_PACK), *confirm]
+
+
+def test_the_pack_found_in_the_project_reaches_the_cli_as_an_absolute_path(
+    project: Path, fake_pulumi: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "policy_pack").symlink_to(PROBE_PACK, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    code = run("preview", "--stack", "test", "--project-dir", "project")
+    assert code == 0
+    argv = calls(fake_pulumi)[-1]["argv"]
+    assert argv[argv.index("--policy-pack") + 1] == str(tmp_path / "project" / "policy_pack")
