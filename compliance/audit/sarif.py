@@ -1,8 +1,8 @@
 """`audit.sarif`: SARIF 2.1.0 for code scanning, one run per engine.
 
 Results are what needs a person's attention: failures, accepted risks (as suppressed results
-with their written justification) and rules that could not run. Passes and not-applicable
-verdicts are in `audit.json`.
+with their written justification) and rules that could not run. Passes are in `audit.json`,
+which also counts the (rule, resource) pairs where a rule did not apply.
 """
 
 from __future__ import annotations
