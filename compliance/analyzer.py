@@ -229,6 +229,11 @@ class PolicyPackProcess:
             self._stderr.close()
             self._stderr = None
 
+    @property
+    def dry_run(self) -> bool:
+        """Whether the pack analyzes a preview (else a deployed stack's state)."""
+        return self._dry_run
+
     def info(self) -> PackInfo:
         """The pack's name, version (PulumiPolicy.yaml's, as the CLI uses) and policies."""
         if self._info is None:

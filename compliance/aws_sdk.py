@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Mapping
+from typing import Any
 
 from pulumi import _types
 
 from compliance.checkov.types import is_aws, v7_token
+from compliance.graph import UNKNOWN
 
 _SDK_PACKAGE = "pulumi_aws"
 _PYTHON_KEYWORDS = frozenset({"lambda"})
@@ -41,3 +44,9 @@ def output_names(token: str) -> frozenset[str]:
     if resource_class is None:
         return frozenset()
     return frozenset(_types.resource_pulumi_to_py_names(resource_class))
+
+
+def unknown_outputs(token: str, inputs: Mapping[str, Any]) -> dict[str, str]:
+    """What a first preview's create cannot know of a resource: every output its type declares
+    that is not given as an input, each unknown."""
+    return dict.fromkeys(sorted(output_names(token) - inputs.keys()), UNKNOWN)

@@ -50,7 +50,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockReso
 from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
-from compliance.aws_sdk import output_names
+from compliance.aws_sdk import unknown_outputs
 from compliance.errors import UserError
 from compliance.graph import (
     PROVIDER_TYPE_PREFIX,
@@ -346,12 +346,6 @@ class RecordingMonitor(MockMonitor):
             reference = f"{urn}::{UNKNOWN}"
             self._default_providers[key] = reference
         return reference
-
-
-def unknown_outputs(type_: str, inputs: Mapping[str, Any]) -> dict[str, str]:
-    """The outputs of a resource type that a first preview cannot know: all it declares that
-    the program did not give as inputs, each unknown."""
-    return dict.fromkeys(sorted(output_names(type_) - inputs.keys()), UNKNOWN)
 
 
 _LOG_SEVERITIES = {

@@ -3,10 +3,11 @@ into findings and engine events.
 
 The engine's order, mirrored here: `GetAnalyzerInfo`, `Configure` with the policy config, then for
 every registered resource in registration order (the stack, components and providers included)
-`Remediate` and `Analyze` with its inputs and its provider, and finally one `AnalyzeStack`. For a
+`Remediate` and `Analyze` with its inputs and its provider, and finally one `AnalyzeStack` with
+every resource's state. A preview goes on with the remediated inputs (the resource is created
+from them); a deployed stack's analysis reports remediations without applying them. For a
 resource's `Analyze`, the engine reports every diagnostic against that resource; for
-`AnalyzeStack` (every resource with its state), against the diagnostic's resource when it is in
-the stack, else the root stack, a stack policy at the `remediate` level counting as `mandatory`.
+`AnalyzeStack`, against the diagnostic's resource when it is in the stack, else the root stack.
 `Remediate` is skipped when no policy runs at the `remediate` level: the pack answers such a call
 with nothing.
 """
@@ -28,6 +29,7 @@ from compliance.analyzer import (
     PolicyPackProcess,
     Remediation,
 )
+from compliance.aws_sdk import unknown_outputs
 from compliance.events import (
     analyze_stack_summary_event,
     analyze_summary_event,
@@ -91,10 +93,13 @@ class PolicySession:
         self._levels = {p.name: _effective_level(p, config) for p in self.info.policies}
         self._remediating = Enforcement.REMEDIATE in self._levels.values()
         self._answers: dict[str, tuple[list[Remediation], AnalyzeResult]] = {}
+        self._remediated: dict[str, GraphResource] = {}
 
     def analyze(self, resource: GraphResource, provider: GraphResource | None) -> None:
         remediations = self._pack.remediate(resource, provider) if self._remediating else []
-        analyzed = _remediated(resource, remediations)
+        analyzed = _remediated(resource, remediations) if self._pack.dry_run else resource
+        if analyzed is not resource:
+            self._remediated[resource.urn] = analyzed
         self._answers[resource.urn] = (remediations, self._pack.analyze(analyzed, provider))
 
     def finish(self, graph: ResourceGraph) -> PolicyRun:
@@ -105,8 +110,15 @@ class PolicySession:
             remediations, result = self._answers[resource.urn]
             recorder.remediations(resource, remediations)
             recorder.resource_result(resource, result)
-        recorder.stack_result(self._pack.analyze_stack(graph))
+        recorder.stack_result(self._pack.analyze_stack(self._as_created(graph)))
         return PolicyRun(self.info, tuple(recorder.findings), tuple(recorder.events))
+
+    def _as_created(self, graph: ResourceGraph) -> ResourceGraph:
+        """The stack as the preview creates it: a remediated resource from its new inputs."""
+        if not self._remediated:
+            return graph
+        created = tuple(self._remediated.get(r.urn, r) for r in graph.resources)
+        return ResourceGraph(graph.project, graph.stack, created)
 
 
 class BackgroundAnalysis:
@@ -162,18 +174,16 @@ class BackgroundAnalysis:
 
 
 def _remediated(resource: GraphResource, remediations: Iterable[Remediation]) -> GraphResource:
-    """The resource as the pack's remediations leave it (each applies to the previous result)."""
+    """The resource as the pack's remediations leave it (each applies to the previous result),
+    with the state a preview's create gives those inputs."""
     for remediation in remediations:
         if not remediation.diagnostic and remediation.properties is not None:
-            resource = replace(resource, inputs=dict(remediation.properties))
+            inputs = dict(remediation.properties)
+            outputs = resource.outputs
+            if resource.custom:
+                outputs = {**inputs, **unknown_outputs(resource.type, inputs)}
+            resource = replace(resource, inputs=inputs, outputs=outputs)
     return resource
-
-
-def _stack_level(diagnostic: Diagnostic) -> Diagnostic:
-    """A stack policy cannot remediate anything: the engine holds it to `mandatory` instead."""
-    if diagnostic.enforcement is Enforcement.REMEDIATE:
-        return replace(diagnostic, enforcement=Enforcement.MANDATORY)
-    return diagnostic
 
 
 def _effective_level(policy: PolicyInfo, config: Mapping[str, PolicyConfigEntry]) -> Enforcement:
@@ -247,8 +257,7 @@ class _Recorder:
     def stack_result(self, result: AnalyzeResult) -> None:
         failed: set[str] = set()
         reported: set[str] = set()
-        for reported_diagnostic in result.diagnostics:
-            diagnostic = _stack_level(reported_diagnostic)
+        for diagnostic in result.diagnostics:
             resource = self._graph.get(diagnostic.urn) if diagnostic.urn else None
             target = resource or self._root
             self.events.append(self._diagnostic_event(target.urn if target else "", diagnostic))

@@ -1,17 +1,19 @@
 """The pack is driven as the engine drives it, and its answers become findings and events."""
 
+import json
 from pathlib import Path
 
 import pytest
 
 from compliance.findings import Enforcement, Finding, Outcome
-from compliance.graph import STACK_TYPE
+from compliance.graph import STACK_TYPE, ResourceGraph
 from compliance.offline import OfflineRun, run_program
 from compliance.policy_findings import PolicyRun, analyze_graph
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROJECT = FIXTURES / "mini_project"
 PROBE_PACK = FIXTURES / "probe_pack"
+EXPORT = FIXTURES / "states" / "mini-prod-export.json"
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +24,18 @@ def unprotected() -> OfflineRun:
 @pytest.fixture(scope="module")
 def policy(unprotected: OfflineRun) -> PolicyRun:
     return analyze_graph(unprotected.graph, PROBE_PACK, None)
+
+
+@pytest.fixture(scope="module")
+def remediating(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = tmp_path_factory.mktemp("config") / "remediate.json"
+    config.write_text(json.dumps({"bucket-owner-tag": "remediate"}))
+    return config
+
+
+@pytest.fixture(scope="module")
+def remediated(unprotected: OfflineRun, remediating: Path) -> PolicyRun:
+    return analyze_graph(unprotected.graph, PROBE_PACK, remediating)
 
 
 def findings(run: PolicyRun, rule: str, outcome: Outcome) -> list[Finding]:
@@ -104,3 +118,38 @@ def test_violation_is_a_policy_event_against_the_resource(
     assert violation["policyPackVersion"] == "0.1.0"
     unable = next(e for e in events if e["policyName"] == "sse-key-arn")
     assert unable["enforcementLevel"] == "advisory"
+
+
+def test_a_stack_policy_reading_an_output_not_given_is_unable_to_run(policy: PolicyRun) -> None:
+    owned = [f for f in policy.findings if f.rule == "buckets-owned"]
+    assert [f.outcome for f in owned] == [Outcome.NOT_RUN]
+    assert "string value at .tags can't be known during preview" in owned[0].message
+
+
+def test_a_preview_analyzes_the_stack_as_its_remediations_leave_it(
+    unprotected: OfflineRun, remediated: PolicyRun
+) -> None:
+    buckets = [r.name for r in unprotected.graph if r.type == "aws:s3/bucket:Bucket"]
+    tagged = findings(remediated, "bucket-owner-tag", Outcome.PASS)
+    assert sorted(f.resource.name for f in tagged if f.resource) == sorted(buckets)
+    remediations = [
+        e["policyRemediationEvent"] for e in remediated.events if "policyRemediationEvent" in e
+    ]
+    assert [e["after"]["tags"] for e in remediations] == [{"Owner": "platform"}] * len(buckets)
+    owned = [f for f in remediated.findings if f.rule == "buckets-owned"]
+    assert [f.outcome for f in owned] == [Outcome.PASS]
+
+
+def test_a_deployed_stacks_remediations_are_reported_not_applied(remediating: Path) -> None:
+    graph = ResourceGraph.load(EXPORT)
+    run = analyze_graph(graph, PROBE_PACK, remediating, dry_run=False)
+    (remediation,) = [
+        e["policyRemediationEvent"] for e in run.events if "policyRemediationEvent" in e
+    ]
+    assert remediation["resourceUrn"].endswith("::logs")
+    (untagged,) = findings(run, "bucket-owner-tag", Outcome.FAIL)
+    assert untagged.resource is not None
+    assert untagged.resource.name == "logs"
+    assert untagged.blocks
+    (unowned,) = findings(run, "buckets-owned", Outcome.FAIL)
+    assert unowned.message.endswith("bucket logs has no owner")
