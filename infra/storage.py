@@ -17,8 +17,13 @@ class BucketArgs:
     protect: bool
 
 
-def tls_only_policy(bucket_arn: pulumi.Output[str]) -> pulumi.Output[str]:
-    """Deny every request over plain HTTP or TLS older than 1.2."""
+def tls_only_policy(physical_name: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Deny every request over plain HTTP or TLS older than 1.2.
+
+    Built from the bucket's physical name rather than its `arn` output, so the document is known
+    during a first preview and the policy pack can judge it before anything is created.
+    """
+    bucket_arn = pulumi.Output.concat("arn:aws:s3:::", physical_name)
     resources = [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")]
     return pulumi.Output.json_dumps(
         {
@@ -112,7 +117,7 @@ class Bucket(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=self.bucket.id,
-            policy=tls_only_policy(self.bucket.arn),
+            policy=tls_only_policy(args.physical_name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
         )
         self.register_outputs({"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn})

@@ -48,6 +48,7 @@ PUBLIC_ACCESS_BLOCKS = of_type(
     "an S3 public access block", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 )
 BUCKET_VERSIONING = of_type("an S3 bucket versioning", "aws:s3/bucketVersioning:BucketVersioning")
+BUCKET_POLICIES = of_type("an S3 bucket policy", "aws:s3/bucketPolicy:BucketPolicy")
 TABLES = of_type("a DynamoDB table", "aws:dynamodb/table:Table")
 FUNCTIONS = of_type("a Lambda function", "aws:lambda/function:Function")
 LOG_GROUPS = of_type("a CloudWatch log group", "aws:cloudwatch/logGroup:LogGroup")

@@ -86,6 +86,17 @@ def known(value: Any, path: str) -> Any:
     return value
 
 
+def known_within(value: Any, path: str) -> Any:
+    """`value` when nothing in it is unknown; the first unknown in it raises as `known` does."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            known_within(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            known_within(item, f"{path}[{index}]")
+    return known(value, path)
+
+
 def block(value: Any) -> dict[str, Any]:
     """A nested block as an object: Terraform-style one-element lists are unwrapped."""
     if isinstance(value, list):

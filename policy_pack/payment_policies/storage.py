@@ -1,14 +1,23 @@
-"""S3 buckets: never public, always versioned."""
+"""S3 buckets: never public, always versioned, reachable only over TLS."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
+from pulumi_policy.proxy import UnknownValueError
 
 from payment_policies.declare import Config, Resource, Stack, pci, stack_policy
-from payment_policies.kinds import BUCKET_VERSIONING, BUCKETS, PUBLIC_ACCESS_BLOCKS
-from payment_policies.props import block, dig, is_off, is_unknown
+from payment_policies.identity import as_list, statements
+from payment_policies.kinds import (
+    BUCKET_POLICIES,
+    BUCKET_VERSIONING,
+    BUCKETS,
+    PUBLIC_ACCESS_BLOCKS,
+)
+from payment_policies.props import block, dig, is_off, is_unknown, known, known_within
 
 BUCKET_IDENTITY = ("bucket", "id")
 PUBLIC_ACCESS_FLAGS = (
@@ -79,4 +88,116 @@ s3_versioning = stack_policy(
     check=_versioned,
 )
 
-POLICIES = [s3_public_access_block, s3_versioning]
+
+SECURE_TRANSPORT_KEY = "aws:securetransport"
+
+
+def _bucket_arn(bucket: Resource) -> str:
+    arn = bucket.props.get("arn")
+    if isinstance(arn, str) and arn.startswith("arn:"):
+        return arn
+    name = known(bucket.props.get("bucket"), f"{bucket.name}.bucket")
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"bucket has no name to build its ARN from (bucket: {name!r})")
+    return f"arn:aws:s3:::{name}"
+
+
+def _covers(pattern: Any, target: str) -> bool:
+    """Whether an IAM resource pattern (`*`, `?` wildcards) matches all of `target`.
+
+    A `*` in `target` stands for any text, so only a `*` of the pattern can cover it.
+    """
+    if not isinstance(pattern, str):
+        return False
+    regex = "".join(
+        ".*" if char == "*" else "[^*]" if char == "?" else re.escape(char) for char in pattern
+    )
+    return re.fullmatch(regex, target) is not None
+
+
+def _only_when_insecure(condition: Any) -> bool:
+    """The condition is exactly `aws:SecureTransport` false: nothing else narrows the deny."""
+    tests = [
+        (operator, key, as_list(values))
+        for operator, keys in block(condition).items()
+        for key, values in block(keys).items()
+    ]
+    if len(tests) != 1:
+        return False
+    ((operator, key, values),) = tests
+    return (
+        operator in ("Bool", "BoolIfExists")
+        and key.lower() == SECURE_TRANSPORT_KEY
+        and bool(values)
+        and all(str(value).lower() == "false" for value in values)
+    )
+
+
+def _denies_insecure_transport(statement: dict[str, Any], bucket_arn: str) -> bool:
+    principal = statement.get("Principal")
+    resources = as_list(statement.get("Resource"))
+    return (
+        statement.get("Effect") == "Deny"
+        and (principal == "*" or "*" in as_list(block(principal).get("AWS")))
+        and any(str(action).lower() in ("*", "s3:*") for action in as_list(statement.get("Action")))
+        and all(
+            any(_covers(pattern, target) for pattern in resources)
+            for target in (bucket_arn, f"{bucket_arn}/*")
+        )
+        and _only_when_insecure(statement.get("Condition"))
+    )
+
+
+def _insecure_transport_denied(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]:
+    unjudged: list[UnknownValueError] = []
+    for bucket in stack.of(BUCKETS):
+        policies = stack.linked(bucket, BUCKET_POLICIES, "bucket", BUCKET_IDENTITY)
+        if not policies:
+            yield bucket, "bucket has no bucket policy, so nothing denies requests without TLS"
+            continue
+        documents = [(policy, policy.props.get("policy")) for policy in policies]
+        try:
+            arn = _bucket_arn(bucket)
+            if any(
+                _denies_insecure_transport(statement, arn)
+                for policy, document in documents
+                if not is_unknown(document)
+                for statement in statements(document, f"{policy.name}.policy")
+            ):
+                continue
+            for policy, document in documents:
+                known_within(document, f"{policy.name}.policy")
+        except UnknownValueError as unknown:
+            # Judge every other bucket first; the engine then reports the policy unable to run.
+            unjudged.append(unknown)
+            continue
+        for policy, document in documents:
+            seen = [s.get("Sid", s.get("Effect")) for s in statements(document, "policy")]
+            yield (
+                policy,
+                (
+                    f"bucket policy does not deny s3:* to every principal on {arn} and {arn}/* "
+                    f"when aws:SecureTransport is false (statements seen: {seen})"
+                ),
+            )
+    if unjudged:
+        raise unjudged[0]
+
+
+s3_denies_insecure_transport = stack_policy(
+    name="s3-bucket-denies-insecure-transport",
+    description="Every S3 bucket's policy denies all requests made without TLS.",
+    severity=Severity.HIGH,
+    framework=pci("4.2.1"),
+    remediation_steps=(
+        "Add an aws.s3.BucketPolicy whose bucket is the bucket's id, with a statement Effect "
+        "'Deny', Principal '*', Action 's3:*', Resource ['arn:aws:s3:::<bucket name>', "
+        "'arn:aws:s3:::<bucket name>/*'] and Condition {'Bool': {'aws:SecureTransport': "
+        "'false'}}; build the ARNs from the bucket's name so the document is known at preview."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    inspects=BUCKETS,
+    check=_insecure_transport_denied,
+)
+
+POLICIES = [s3_public_access_block, s3_versioning, s3_denies_insecure_transport]

@@ -112,6 +112,20 @@ def kms_encryption(key: str, *, bucket_key: bool = True) -> dict[str, Any]:
     }
 
 
+def tls_only_document(bucket_name: str) -> dict[str, Any]:
+    """A bucket policy denying every request to the bucket and its objects made without TLS."""
+    arn = f"arn:aws:s3:::{bucket_name}"
+    deny = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    return {"Version": "2012-10-17", "Statement": [deny]}
+
+
 def compliant_stack() -> dict[str, GraphResource]:
     key = resource("aws:kms/key:Key", "payments-key", {"enableKeyRotation": True}, protect=True)
     bucket = resource(
@@ -135,6 +149,13 @@ def compliant_stack() -> dict[str, GraphResource]:
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "receipts-public-access",
         PUBLIC_ACCESS_BLOCKED,
+        links={"bucket": bucket},
+        tagged=False,
+    )
+    tls_only = resource(
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "receipts-tls-only",
+        {"policy": json.dumps(tls_only_document("receipts-123456789012"))},
         links={"bucket": bucket},
         tagged=False,
     )
@@ -243,6 +264,7 @@ def compliant_stack() -> dict[str, GraphResource]:
             encryption,
             versioning,
             public_access,
+            tls_only,
             table,
             vault,
             plan,

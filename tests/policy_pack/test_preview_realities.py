@@ -191,6 +191,49 @@ def test_known_region_deny_beside_an_unknown_document_still_passes(
     )
 
 
+TLS_POLICY = "s3-bucket-denies-insecure-transport"
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs", "unknown_at"),
+    [
+        ("receipts-tls-only", {"policy": UNKNOWN}, "receipts-tls-only.policy"),
+        (
+            "receipts-tls-only",
+            {"policy": {"Statement": [{"Effect": "Deny", "Resource": [UNKNOWN]}]}},
+            "receipts-tls-only.policy.Statement[0].Resource[0]",
+        ),
+        ("receipts", {"bucket": UNKNOWN}, "receipts.bucket"),
+    ],
+    ids=["document", "value-in-document", "bucket-name"],
+)
+def test_bucket_policy_unknown_during_preview_is_unable_to_run(
+    pack: PolicyPackProcess, name: str, inputs: dict[str, Any], unknown_at: str
+) -> None:
+    stack = compliant_stack()
+    stack[name] = with_inputs(stack[name], **inputs)
+
+    verdict, messages = stack_verdict(pack, TLS_POLICY, stack, None)
+
+    assert verdict == "not-run"
+    assert f"value at .{unknown_at} can't be known during preview" in messages[0]
+
+
+def test_unknown_bucket_policy_still_lets_other_buckets_be_judged(
+    pack: PolicyPackProcess,
+) -> None:
+    stack = compliant_stack()
+    stack["receipts-tls-only"] = with_inputs(stack["receipts-tls-only"], policy=UNKNOWN)
+    stack["orphan"] = resource("aws:s3/bucket:Bucket", "orphan", {"bucket": "orphan"}, protect=True)
+
+    mine = [d for d in pack.analyze_stack(graph(stack)).diagnostics if d.policy_name == TLS_POLICY]
+
+    assert sorted((d.unable_to_run, d.urn) for d in mine) == [
+        (False, stack["orphan"].urn),
+        (True, None),
+    ]
+
+
 # v6 and v7 type tokens
 
 
@@ -229,6 +272,7 @@ def test_v6_tokens_are_inspected_like_v7_ones(pack: PolicyPackProcess) -> None:
         [],
     )
     assert resource_verdict(pack, "required-tags", stack["receipts"]) == ("pass", [])
+    assert stack_verdict(pack, TLS_POLICY, stack, "receipts") == ("pass", [])
 
 
 def test_v6_tokens_fail_like_v7_ones(pack: PolicyPackProcess) -> None:
@@ -243,6 +287,8 @@ def test_v6_tokens_fail_like_v7_ones(pack: PolicyPackProcess) -> None:
     assert resource_verdict(pack, "s3-encryption-kms-cmk", encryption)[0] == "fail"
     untagged = with_inputs(stack["receipts"], tags=...)
     assert resource_verdict(pack, "required-tags", untagged)[0] == "fail"
+    stack.pop("receipts-tls-only")
+    assert stack_verdict(pack, TLS_POLICY, stack, "receipts")[0] == "fail"
 
 
 def test_legacy_inline_bucket_blocks_are_judged(pack: PolicyPackProcess) -> None:
@@ -324,6 +370,47 @@ def test_odd_shapes_across_the_stack_are_reported_never_a_crash(pack: PolicyPack
         "s3-bucket-public-access-block",
         "iam-role-region-restricted",
     }
+
+
+BUCKET_POLICY_ODD_SHAPES: list[tuple[str, dict[str, Any]]] = [
+    ("receipts-tls-only", {"policy": 7}),
+    ("receipts-tls-only", {"policy": "{not json"}),
+    ("receipts-tls-only", {"policy": ...}),
+    ("receipts-tls-only", {"policy": {"Statement": "deny"}}),
+    ("receipts-tls-only", {"policy": {"Statement": [None, 3, []]}}),
+    (
+        "receipts-tls-only",
+        {
+            "policy": {
+                "Statement": {
+                    "Effect": "Deny",
+                    "Principal": ["*"],
+                    "Action": {"s3": "*"},
+                    "Resource": None,
+                    "Condition": {"Bool": "false"},
+                }
+            }
+        },
+    ),
+    ("receipts", {"bucket": None}),
+    ("receipts", {"bucket": ["receipts-123456789012"]}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs"),
+    BUCKET_POLICY_ODD_SHAPES,
+    ids=[f"{case[0]}-{index}" for index, case in enumerate(BUCKET_POLICY_ODD_SHAPES)],
+)
+def test_odd_bucket_policy_shapes_are_violations_never_a_crash(
+    pack: PolicyPackProcess, name: str, inputs: dict[str, Any]
+) -> None:
+    stack = compliant_stack()
+    stack[name] = with_inputs(stack[name], **inputs)
+
+    verdict, messages = stack_verdict(pack, TLS_POLICY, stack, None)
+
+    assert verdict == "fail", messages
 
 
 def test_resource_without_provider_cannot_prove_its_region(pack: PolicyPackProcess) -> None:

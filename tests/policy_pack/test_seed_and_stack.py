@@ -196,6 +196,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
         "lambda-environment-encrypted",
         "lambda-runtime-supported",
         "required-tags",
+        "s3-bucket-denies-insecure-transport",
         "stateful-resources-protected",
     }
     untagged = {d.urn for d in diagnostics if d.policy_name == "required-tags"}

@@ -17,6 +17,7 @@ from tests.policy_pack.pack_harness import (
     graph,
     resource,
     stack_verdict,
+    tls_only_document,
     with_inputs,
 )
 
@@ -67,6 +68,20 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
         changed("receipts-public-access", restrictPublicBuckets=False),
         "receipts-public-access",
         "{'restrictPublicBuckets': False}",
+    ),
+    (
+        "s3-bucket-denies-insecure-transport",
+        without("receipts-tls-only"),
+        "receipts",
+        "bucket has no bucket policy, so nothing denies requests without TLS",
+    ),
+    (
+        "s3-bucket-denies-insecure-transport",
+        changed("receipts-tls-only", policy=json.dumps({"Statement": [{"Effect": "Allow"}]})),
+        "receipts-tls-only",
+        "does not deny s3:* to every principal on arn:aws:s3:::receipts-123456789012 and "
+        "arn:aws:s3:::receipts-123456789012/* when aws:SecureTransport is false "
+        "(statements seen: ['Allow'])",
     ),
     ("s3-bucket-versioning", without("receipts-versioning"), "receipts", "no versioning"),
     (
@@ -227,3 +242,108 @@ def test_backup_selection_of_another_table_leaves_this_one_unprotected(
     stack = changed("transactions", arn="arn:aws:dynamodb:eu-west-1:1:table/transactions")(stack)
 
     assert stack_verdict(pack, "dynamodb-table-in-backup-plan", stack, "transactions")[0] == "fail"
+
+
+RECEIPTS_ARN = "arn:aws:s3:::receipts-123456789012"
+
+
+def tls_deny(**changes: object) -> dict[str, object]:
+    """The compliant stack's TLS deny statement with some fields replaced (`...` removes one)."""
+    (statement,) = tls_only_document("receipts-123456789012")["Statement"]
+    return {k: v for k, v in (statement | changes).items() if v is not ...}
+
+
+def with_tls_policy(document: object) -> Stack:
+    return changed("receipts-tls-only", policy=document)(compliant_stack())
+
+
+# Statements that look like a TLS deny but leave some request over plain HTTP allowed.
+NEAR_MISSES: dict[str, dict[str, object]] = {
+    "allow-instead-of-deny": tls_deny(Effect="Allow"),
+    "one-principal-only": tls_deny(Principal={"AWS": "arn:aws:iam::123456789012:root"}),
+    "not-every-principal": tls_deny(Principal=..., NotPrincipal={"AWS": "arn:aws:iam::1:root"}),
+    "writes-only": tls_deny(Action=["s3:PutObject", "s3:DeleteObject"]),
+    "bucket-but-not-objects": tls_deny(Resource=RECEIPTS_ARN),
+    "objects-but-not-bucket": tls_deny(Resource=f"{RECEIPTS_ARN}/*"),
+    "some-objects-only": tls_deny(Resource=[RECEIPTS_ARN, f"{RECEIPTS_ARN}/public/*"]),
+    "another-bucket": tls_deny(Resource=["arn:aws:s3:::other", "arn:aws:s3:::other/*"]),
+    "secure-requests-denied": tls_deny(Condition={"Bool": {"aws:SecureTransport": "true"}}),
+    "old-tls-only": tls_deny(Condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
+    "narrowed-to-one-network": tls_deny(
+        Condition={
+            "Bool": {"aws:SecureTransport": "false"},
+            "IpAddress": {"aws:SourceIp": "203.0.113.0/24"},
+        }
+    ),
+    "no-condition-key": tls_deny(Condition=...),
+}
+
+
+@pytest.mark.parametrize("statement", NEAR_MISSES.values(), ids=NEAR_MISSES.keys())
+def test_bucket_policy_short_of_denying_all_plain_http_is_a_violation(
+    pack: PolicyPackProcess, statement: dict[str, object]
+) -> None:
+    stack = with_tls_policy(json.dumps({"Statement": [statement]}))
+
+    verdict, messages = stack_verdict(
+        pack, "s3-bucket-denies-insecure-transport", stack, "receipts-tls-only"
+    )
+
+    assert verdict == "fail"
+    assert "when aws:SecureTransport is false" in messages[0]
+
+
+# The same deny, written the other ways IAM accepts.
+EQUIVALENT_DOCUMENTS: dict[str, object] = {
+    "document-as-object": {"Statement": [tls_deny()]},
+    "single-statement-object": json.dumps({"Statement": tls_deny()}),
+    "lists-and-wildcards": json.dumps(
+        {
+            "Statement": [
+                tls_deny(
+                    Principal={"AWS": ["*"]},
+                    Action=["s3:GetObject", "s3:*"],
+                    Resource=f"{RECEIPTS_ARN}*",
+                    Condition={"BoolIfExists": {"aws:securetransport": False}},
+                )
+            ]
+        }
+    ),
+    "every-action-and-resource": json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"},
+                tls_deny(
+                    Action="*", Resource="*", Condition={"Bool": {"aws:SecureTransport": ["false"]}}
+                ),
+            ]
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("document", EQUIVALENT_DOCUMENTS.values(), ids=EQUIVALENT_DOCUMENTS.keys())
+def test_bucket_policy_denying_plain_http_passes_in_any_shape(
+    pack: PolicyPackProcess, document: object
+) -> None:
+    stack = with_tls_policy(document)
+
+    assert stack_verdict(pack, "s3-bucket-denies-insecure-transport", stack, None) == ("pass", [])
+
+
+def test_bucket_policy_linked_by_the_bucket_name_counts(pack: PolicyPackProcess) -> None:
+    stack = unlinked("receipts-tls-only", "bucket")(compliant_stack())
+    stack = changed("receipts-tls-only", bucket="receipts-123456789012")(stack)
+
+    assert stack_verdict(pack, "s3-bucket-denies-insecure-transport", stack, None) == ("pass", [])
+
+
+def test_bucket_policy_of_another_bucket_leaves_this_one_uncovered(pack: PolicyPackProcess) -> None:
+    stack = unlinked("receipts-tls-only", "bucket")(compliant_stack())
+
+    verdict, messages = stack_verdict(
+        pack, "s3-bucket-denies-insecure-transport", stack, "receipts"
+    )
+
+    assert verdict == "fail"
+    assert "bucket has no bucket policy" in messages[0]
