@@ -15,7 +15,7 @@ with nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from queue import Queue
@@ -234,49 +234,53 @@ class _Recorder:
 
     def resource_result(self, resource: GraphResource, result: AnalyzeResult) -> None:
         ref = _ref(resource)
-        failed: set[str] = set()
-        reported: set[str] = set()
-        for diagnostic in result.diagnostics:
-            self.events.append(self._diagnostic_event(resource.urn, diagnostic))
-            self.findings.append(self._diagnostic_finding(diagnostic, ref))
-            reported.add(diagnostic.policy_name)
-            if not diagnostic.unable_to_run:
-                failed.add(diagnostic.policy_name)
-        not_applicable = self._not_applicable(result, ref)
-        passed = self._passes("resource", reported | not_applicable, ref)
+        passed, failed = self._verdicts(result, "resource", ref, lambda _: (resource.urn, ref))
         self.events.append(
             analyze_summary_event(
                 resource.urn,
                 pack_name=self._pack.name,
                 pack_version=self._pack.version,
                 passed=passed,
-                failed=sorted(failed),
+                failed=failed,
             )
         )
 
     def stack_result(self, result: AnalyzeResult) -> None:
-        failed: set[str] = set()
-        reported: set[str] = set()
-        for diagnostic in result.diagnostics:
-            resource = self._graph.get(diagnostic.urn) if diagnostic.urn else None
-            target = resource or self._root
-            self.events.append(self._diagnostic_event(target.urn if target else "", diagnostic))
-            self.findings.append(
-                self._diagnostic_finding(diagnostic, _ref(resource) if resource else None)
-            )
-            reported.add(diagnostic.policy_name)
-            if not diagnostic.unable_to_run:
-                failed.add(diagnostic.policy_name)
-        not_applicable = self._not_applicable(result, None)
-        passed = self._passes("stack", reported | not_applicable, None)
+        passed, failed = self._verdicts(result, "stack", None, self._stack_target)
         self.events.append(
             analyze_stack_summary_event(
                 pack_name=self._pack.name,
                 pack_version=self._pack.version,
                 passed=passed,
-                failed=sorted(failed),
+                failed=failed,
             )
         )
+
+    def _stack_target(self, diagnostic: Diagnostic) -> tuple[str, ResourceRef | None]:
+        """A stack diagnostic's event goes to its resource when in the stack, else the root."""
+        resource = self._graph.get(diagnostic.urn) if diagnostic.urn else None
+        target = resource or self._root
+        return (target.urn if target else ""), (_ref(resource) if resource else None)
+
+    def _verdicts(
+        self,
+        result: AnalyzeResult,
+        kind: str,
+        ref: ResourceRef | None,
+        target: Callable[[Diagnostic], tuple[str, ResourceRef | None]],
+    ) -> tuple[list[str], list[str]]:
+        """Record one answer's diagnostics, skips and passes; the policies passed and failed."""
+        failed: set[str] = set()
+        reported: set[str] = set()
+        for diagnostic in result.diagnostics:
+            urn, about = target(diagnostic)
+            self.events.append(self._diagnostic_event(urn, diagnostic))
+            self.findings.append(self._diagnostic_finding(diagnostic, about))
+            reported.add(diagnostic.policy_name)
+            if not diagnostic.unable_to_run:
+                failed.add(diagnostic.policy_name)
+        not_applicable = self._not_applicable(result, ref)
+        return self._passes(kind, reported | not_applicable, ref), sorted(failed)
 
     def _not_applicable(self, result: AnalyzeResult, ref: ResourceRef | None) -> set[str]:
         names: set[str] = set()
