@@ -1,12 +1,14 @@
 """checkov check ids -> the controls the policy pack files its policies under.
 
 Grouped by control so a reviewer reads which checks evidence which requirement. A check not listed
-here still counts: it is filed under `UNMAPPED` (a catalogue control of its own) and a failure
-blocks like any other, so a new checkov release cannot add checks that slip past unseen.
+here still counts: it is filed under `UNMAPPED` (a control of its own, reported once something is
+filed there) and a failure blocks like any other, so a new checkov release cannot add checks that
+slip past unseen. Every check that runs on the payment stack today is listed.
 """
 
 from __future__ import annotations
 
+from compliance import controls
 from compliance.controls import PAYMENTS, PAYMENTS_VERSION, PCI_DSS, PCI_DSS_VERSION, control_id
 from compliance.findings import Severity
 
@@ -19,7 +21,7 @@ def _own(reference: str) -> str:
     return control_id(PAYMENTS, PAYMENTS_VERSION, reference)
 
 
-UNMAPPED = _own("unmapped")
+UNMAPPED = controls.UNMAPPED.id
 
 CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
     _pci("1.4.4"): (
@@ -33,6 +35,11 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
         "CKV_AWS_70",  # S3 bucket policy does not allow every principal
         "CKV_AWS_117",  # Lambda runs inside a VPC
         "CKV_AWS_301",  # Lambda function is not publicly invokable
+        "CKV2_AWS_75",  # Lambda function URL has no open CORS policy
+    ),
+    _pci("3.2.1"): (
+        "CKV2_AWS_61",  # S3 bucket has a lifecycle configuration
+        "CKV_AWS_300",  # S3 lifecycle aborts (and so deletes) failed multipart uploads
     ),
     _pci("3.3.1"): ("CKV_AWS_276",),  # API Gateway data trace (full request logging) off
     _pci("3.5.1"): (
@@ -51,6 +58,10 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
         "CKV_AWS_227",  # KMS key is enabled
     ),
     _pci("3.7.4"): ("CKV_AWS_7",),  # KMS key rotation enabled
+    _pci("4.2.1"): (
+        "CKV_AWS_379",  # S3 bucket policy denies requests without TLS (aws:SecureTransport)
+        "CKV2_AWS_51",  # API Gateway stage presents a client certificate over TLS to its backend
+    ),
     _pci("6.3.3"): ("CKV_AWS_363",),  # Lambda runtime is not deprecated
     _pci("6.4.2"): (
         "CKV2_AWS_29",  # public API Gateway protected by WAF
@@ -59,6 +70,7 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
         "CKV2_AWS_77",  # WAF web ACL on an API Gateway stage has the Log4j managed rules
         "CKV_AWS_175",  # WAF web ACL rules have an action
         "CKV_AWS_342",  # WAF rule has an action
+        "CKV2_AWS_53",  # API Gateway rejects requests its validator does not accept
     ),
     _pci("7.2.1"): (
         "CKV_AWS_59",  # API Gateway methods are not open without authorization
@@ -71,6 +83,7 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
     _pci("7.2.2"): (
         "CKV_AWS_60",  # IAM role cannot be assumed by every principal
         "CKV_AWS_61",  # IAM role cannot be assumed by every service
+        "CKV_AWS_393",  # GitHub Actions OIDC role trusts only safe claims
         "CKV_AWS_62",  # no IAM policy grants *:* administrative rights
         "CKV_AWS_63",  # no IAM policy allows the * action
         "CKV_AWS_274",  # no AdministratorAccess attachment
@@ -83,31 +96,48 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
         "CKV2_AWS_40",  # no full IAM privileges
         "CKV2_AWS_56",  # AWS-managed IAMFullAccess policy not used
     ),
+    _pci("8.6.2"): (
+        "CKV_AWS_41",  # no AWS access key hard coded in the provider
+        "CKV_AWS_45",  # no secret hard coded in Lambda environment variables
+    ),
     _pci("10.2.1"): (
         "CKV_AWS_18",  # S3 access logging
         "CKV_AWS_76",  # API Gateway access logging
         "CKV2_AWS_4",  # API Gateway stage logging level
         "CKV2_AWS_31",  # WAF logging configuration
+        "CKV2_AWS_62",  # S3 bucket reports object events
     ),
     _pci("10.3.2"): ("CKV_AWS_158",),  # CloudWatch log group encrypted with KMS
     _pci("10.5.1"): (
         "CKV_AWS_66",  # CloudWatch log group retention set
         "CKV_AWS_338",  # CloudWatch log group kept at least a year
     ),
+    _pci("11.5.2"): ("CKV_AWS_272",),  # Lambda accepts only code signed by a trusted profile
     _pci("12.10.1"): (
         "CKV_AWS_21",  # S3 versioning
         "CKV_AWS_28",  # DynamoDB point-in-time recovery
         "CKV_AWS_144",  # S3 cross-region replication
         "CKV_AWS_116",  # Lambda dead-letter queue
+        "CKV_AWS_319",  # CloudWatch alarms notify the responders
     ),
     _own("throttling"): ("CKV_AWS_115",),  # Lambda reserved concurrency
+    _own("capacity"): (
+        "CKV2_AWS_16",  # DynamoDB table scales (on-demand or autoscaling)
+        "CKV_AWS_120",  # API Gateway stage caching
+        "CKV_AWS_225",  # API Gateway method settings caching
+    ),
     _own("tracing"): (
         "CKV_AWS_50",  # Lambda X-Ray tracing
         "CKV_AWS_73",  # API Gateway stage X-Ray tracing
     ),
 }
 
-_HIGH = frozenset({_pci("1.4.4"), _pci("3.5.1"), _pci("3.6.1"), _pci("6.4.2"), _pci("7.2.2")})
+_HIGH = frozenset(
+    {
+        _pci(reference)
+        for reference in ("1.4.4", "3.5.1", "3.6.1", "4.2.1", "6.4.2", "7.2.2", "8.6.2")
+    }
+)
 
 _CONTROLS_BY_CHECK: dict[str, tuple[str, ...]] = {}
 for _control, _checks in CHECKS_BY_CONTROL.items():

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from compliance.audit.locate import SourceLocator
 from compliance.audit.model import AuditReport, ControlResult, ControlStatus, FailOn
+from compliance.controls import UNMAPPED
 from compliance.findings import Outcome
 from tests.compliance.audit.audit_fixtures import (
     BUCKET,
@@ -112,6 +113,19 @@ def test_control_with_nothing_checked_is_not_applicable(report: AuditReport) -> 
     uncovered = control(report, LOGGING)
     assert uncovered.status is ControlStatus.NOT_APPLICABLE
     assert uncovered.rules == ()
+
+
+def test_unmapped_checks_are_a_control_only_once_a_check_is_filed_there(
+    project_dir: Path, report: AuditReport
+) -> None:
+    assert UNMAPPED.id not in {c.control.id for c in report.controls}
+    new_check = next(f for f in make_findings() if f.rule == "CKV_AWS_145")
+    findings = [*make_findings(), replace(new_check, rule="CKV_AWS_9999", controls=(UNMAPPED.id,))]
+
+    result = control(make_report(project_dir, findings), UNMAPPED.id)
+
+    assert result.control == UNMAPPED
+    assert (result.status, result.rules) == (ControlStatus.FAIL, ("checkov/CKV_AWS_9999",))
 
 
 def test_controls_follow_catalogue_framework_order_and_numeric_references(

@@ -150,6 +150,13 @@ def test_every_mapped_check_is_a_checkov_check_and_every_control_is_catalogued()
     assert controls_for("CKV_AWS_999999") == (UNMAPPED,)
 
 
+def test_every_check_run_on_the_stack_is_filed_under_a_real_control(stack_run: CheckovRun) -> None:
+    unmapped = sorted({f.rule for f in stack_run.findings if UNMAPPED in f.controls})
+
+    assert unmapped == []
+    assert len({f.rule for f in stack_run.findings}) > 60
+
+
 def checkov_command(graph: ResourceGraph, accepted_risks: Path, folder: Path) -> int:
     """`python -m compliance checkov` on `graph` as a state file, building into `folder`."""
     state = folder / "stack-export.json"
