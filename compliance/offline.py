@@ -62,6 +62,7 @@ from compliance.graph import (
     ResourceGraph,
     provider_urn,
 )
+from compliance.quiet import quieted
 
 PLACEHOLDER_ACCOUNT_ID = "123456789012"
 """The AWS account offline previews run as (AWS's documentation example account)."""
@@ -456,7 +457,8 @@ def _run_in_stack(
     # records the same registration order (threads would interleave them by timing).
     loop.set_default_executor(_InlineExecutor())
     try:
-        with _program_directory(project), _quiet_asyncio():
+        # A failure is reported once, by us: not again by asyncio for each task it left behind.
+        with _program_directory(project), quieted("asyncio", logging.CRITICAL):
             try:
                 loop.run_until_complete(run_in_stack(lambda: _run_main(project.main)))
             finally:
@@ -468,18 +470,6 @@ def _run_in_stack(
     finally:
         asyncio.set_event_loop(None)
         loop.close()
-
-
-@contextmanager
-def _quiet_asyncio() -> Iterator[None]:
-    """The failure is reported once, by us: not again by asyncio for each task it left behind."""
-    logger = logging.getLogger("asyncio")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _run_main(main: Path) -> None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from checkov.terraform.plan_runner import Runner
 from checkov.version import version
 
 from compliance.errors import UserError
+from compliance.quiet import quieted
 
 PLAN_FILE = "plan.json"
 
@@ -56,7 +55,11 @@ class Scan:
 
 def scan_plan(document: dict[str, Any]) -> Scan:
     """Every checkov check (resource, provider and graph checks) over one plan document."""
-    with tempfile.TemporaryDirectory(prefix="checkov-") as directory, _quiet():
+    # checkov warns about plan features it does not need (line numbers, modules).
+    with (
+        tempfile.TemporaryDirectory(prefix="checkov-") as directory,
+        quieted("checkov", logging.ERROR),
+    ):
         path = Path(directory) / PLAN_FILE
         path.write_text(json.dumps(document))
         report = Runner().run(
@@ -100,15 +103,3 @@ def _result(record: Any, passed: bool) -> CheckResult:
         evaluated_keys=tuple(key for key in evaluated if key != "resource_type"),
         guideline=record.guideline,
     )
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """checkov logs warnings about plan features it does not need (line numbers, modules)."""
-    logger = logging.getLogger("checkov")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
