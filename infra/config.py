@@ -6,8 +6,10 @@ errors too, so a typo never silently falls back to a default.
 """
 
 import datetime
+import functools
 import json
 import re
+import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -20,6 +22,7 @@ from pulumi.runtime import config as runtime_config
 
 from infra.errors import ConfigError
 from infra.naming import Names
+from lambda_packages.packaging import SHARED_PACKAGE, SHARED_SOURCE_ROOT
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "payments"
@@ -76,7 +79,8 @@ def _pattern(regex: str, rule: str) -> Callable[[str], str]:
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        if not re.fullmatch(r"[0-9]+", text.strip()) or not low <= int(text) <= high:
+        # Bounded length: Python refuses to convert integers of more than 4300 digits.
+        if not re.fullmatch(r"[0-9]{1,18}", text.strip()) or not low <= int(text) <= high:
             raise InvalidValue(f"must be a whole number from {low} to {high}")
         return int(text)
 
@@ -121,19 +125,33 @@ def _amount(text: str) -> str:
     return text
 
 
+@functools.cache
+def function_currencies() -> frozenset[str]:
+    """The ISO 4217 codes the payment functions know (their minor units): a function whose
+    `ALLOWED_CURRENCIES` names any other code fails its cold start. Read from the functions' own
+    table, which imports nothing, so it runs outside their package."""
+    table = runpy.run_path(str(SHARED_SOURCE_ROOT / SHARED_PACKAGE / "currencies.py"))
+    return frozenset(cast(Mapping[str, int], table["MINOR_UNITS"]))
+
+
 def _currencies(text: str) -> tuple[str, ...]:
     codes = tuple(code.strip() for code in text.split(","))
     if not all(re.fullmatch(r"[A-Z]{3}", code) for code in codes):
         raise InvalidValue("must be comma-separated ISO 4217 codes, e.g. EUR,GBP,USD")
     if len(set(codes)) != len(codes):
         raise InvalidValue("must not repeat a currency")
+    unknown = [code for code in codes if code not in function_currencies()]
+    if unknown:
+        raise InvalidValue(
+            f"must name currencies the payment functions know; not ISO 4217: {', '.join(unknown)}"
+        )
     return codes
 
 
 def _tags(text: str) -> Mapping[str, str]:
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         value = None
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
@@ -199,6 +217,11 @@ _region = _pattern(
 _REQUIRED = ("migrationDate", "aws:region")
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """A value as an error quotes it: cut short when long, so the message stays one line."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def parse_settings(raw: Mapping[str, str], stack_file: str) -> Settings:
     """Validate raw config values (full keys, e.g. `payments:protect`) into `Settings`."""
     unknown = sorted(
@@ -220,7 +243,9 @@ def parse_settings(raw: Mapping[str, str], stack_file: str) -> Settings:
         try:
             return cast(T, parse(text))
         except InvalidValue as bad:
-            raise ConfigError(stack_file, f"config.{full_key}", f"{bad}, got {text!r}") from None
+            raise ConfigError(
+                stack_file, f"config.{full_key}", f"{bad}, got {_shown(text)}"
+            ) from None
 
     settings = Settings(
         region=value("aws:region", str),

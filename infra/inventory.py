@@ -157,6 +157,8 @@ def load_inventory(settings: Settings, warn: Callable[[str], None] = pulumi.log.
         ) from None
     except _DuplicateKeyError as bad:
         raise ConfigError(source, "$", f"duplicate key {bad.key!r} in a JSON object") from None
+    except RecursionError:
+        raise ConfigError(source, "$", "JSON nested too deeply to read") from None
     return parse_inventory(document, source, settings)
 
 

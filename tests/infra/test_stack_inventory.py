@@ -85,6 +85,7 @@ def test_default_package_is_the_function_name_with_underscores() -> None:
     [
         ('{"s3Buckets": [}', "not valid JSON: Expecting value at line 1, column 16"),
         ('{"s3Buckets": [], "s3Buckets": []}', "duplicate key 's3Buckets' in a JSON object"),
+        ("[" * 100_000, "JSON nested too deeply to read"),
     ],
 )
 def test_unreadable_file_is_one_error_at_the_root(tmp_path: Path, text: str, rule: str) -> None:

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra.config import PROJECT_ROOT, Settings, parse_settings
+from infra.config import PROJECT_ROOT, Settings, function_currencies, parse_settings
 from infra.errors import ConfigError
 from tests.infra.stack_harness import BASE_CONFIG
 
@@ -72,6 +72,9 @@ def test_prod_stack_file_is_valid_and_sets_only_known_keys() -> None:
         ("maxAmount", "10.001", "at most 2 decimals"),
         ("allowedCurrencies", "EUR,eur", "ISO 4217"),
         ("allowedCurrencies", "EUR,EUR", "must not repeat"),
+        ("allowedCurrencies", "EUR,XYZ,ABC", "functions know; not ISO 4217: XYZ, ABC"),
+        ("reservedConcurrency", "9" * 5000, "whole number from 1 to 1000"),
+        ("tags", "[" * 100_000, "object of string tag values"),
         ("tags", '{"Environment": "dev"}', "set by the stack"),
         ("tags", "[1, 2]", "object of string tag values"),
         ("inventoryFile", " ", "file path"),
@@ -82,6 +85,19 @@ def test_bad_value_names_file_key_and_rule(key: str, value: str, rule: str) -> N
         settings(**{key: value})
     assert str(raised.value).startswith(f"{STACK_FILE}: config.payments:{key}: ")
     assert rule in raised.value.rule
+
+
+def test_long_bad_value_is_quoted_short() -> None:
+    with pytest.raises(ConfigError) as raised:
+        settings(tags="[" * 100_000)
+    assert raised.value.rule.endswith("... (100000 characters)")
+    assert len(str(raised.value)) < 200
+
+
+def test_every_currency_the_functions_know_is_accepted() -> None:
+    every = ",".join(sorted(function_currencies()))
+    assert settings(allowedCurrencies=every).allowed_currencies == tuple(sorted(every.split(",")))
+    assert {"EUR", "JPY", "KWD", "CLF"} <= function_currencies()
 
 
 @pytest.mark.parametrize("key", ["aws:region", "payments:migrationDate"])

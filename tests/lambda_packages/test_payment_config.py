@@ -1,5 +1,7 @@
 """Configuration from the environment: a missing or malformed variable fails the cold start."""
 
+from decimal import Decimal
+
 import pytest
 from payments_core.config import (
     DEFAULT_MAX_BODY_BYTES,
@@ -8,6 +10,7 @@ from payments_core.config import (
     load_validator_settings,
 )
 
+from tests.infra.stack_harness import run_stack
 from tests.lambda_packages.payments_harness import function_environment, load_function
 
 ENVIRONMENT = function_environment("arn:aws:kms:eu-west-1:123456789012:key/example")
@@ -64,3 +67,14 @@ def test_max_body_bytes_is_optional_and_checked() -> None:
     assert load_processor_settings({**ENVIRONMENT, "MAX_BODY_BYTES": "1024"}).max_body_bytes == 1024
     with pytest.raises(ConfigurationError, match="MAX_BODY_BYTES must be a whole number"):
         load_processor_settings({**ENVIRONMENT, "MAX_BODY_BYTES": "1k"})
+
+
+def test_environment_the_stack_sets_passes_each_functions_cold_start() -> None:
+    """Whatever the stack config accepts, the functions accept: no deploy fails at cold start."""
+    run = run_stack(allowedCurrencies="JPY,KWD,CLF", maxAmount="250000")
+    for package in ("payment_processor", "payment_validator"):
+        function = run.one("aws:lambda/function:Function", f"function-{package.replace('_', '-')}")
+        settings = load_function(package, function.inputs["environment"]["variables"]).settings
+
+        assert settings.limits.allowed_currencies == {"JPY", "KWD", "CLF"}
+        assert settings.limits.max_amount == Decimal("250000")
