@@ -283,6 +283,17 @@ def test_unexpected_failure_is_500_with_request_id_and_leaves_no_claim(
     assert TOKEN not in function_logs.text
 
 
+@pytest.mark.parametrize("event", [None, "POST /payment", [1, 2]])
+def test_event_that_is_no_proxy_request_is_500_with_the_invocations_request_id(
+    processor: ModuleType, clean_aws: Aws, event: object
+) -> None:
+    response = invoke(processor, event)
+
+    assert response["statusCode"] == 500
+    assert response_body(response)["requestId"] == "lambda-request-0001"
+    assert clean_aws.snapshot() == clean_aws.pristine
+
+
 def test_logs_are_json_with_request_ids_and_no_payment_data(
     processor: ModuleType, clean_aws: Aws, function_logs: CapturedLogs
 ) -> None:

@@ -46,9 +46,9 @@ def read_json_body(event: Mapping[str, Any], max_body_bytes: int) -> object:
         raise RequestRejected(400, "invalid_json", "the body is not valid UTF-8 JSON") from error
 
 
-def request_id(event: Mapping[str, Any], lambda_request_id: str) -> str:
+def request_id(event: object, lambda_request_id: str) -> str:
     """API Gateway's id for the request (what the caller can quote), else the invocation's."""
-    context = event.get("requestContext")
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
     gateway_id = context.get("requestId") if isinstance(context, Mapping) else None
     return gateway_id if isinstance(gateway_id, str) and gateway_id else lambda_request_id
 
