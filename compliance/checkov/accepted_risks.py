@@ -9,7 +9,9 @@ or an entry that covers no failed check is an error naming the file and the entr
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,18 @@ STACK_SCOPE = "stack"
 TOP_LEVEL_KEY = "accepted_risks"
 _FIELDS = frozenset({"check", "scope", "justification", "owner", "expires"})
 _MIN_JUSTIFICATION_WORDS = 6
+_DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML that keeps dates as written, so `expires` is checked here and a bad one is named."""
+
+
+def _as_written(loader: _Loader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _as_written)
 
 
 class AcceptedRiskError(UserError):
@@ -55,9 +69,9 @@ def load_accepted_risks(
     """Read and validate the file; entries are checked against checkov's check ids and `today`."""
     text = read_text(path, AcceptedRiskError)
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as error:
-        raise AcceptedRiskError(f"{path}: not valid YAML: {error}") from None
+        raise AcceptedRiskError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
     if document is None:
         return ()
     if not isinstance(document, dict) or not isinstance(document.get(TOP_LEVEL_KEY, []), list):
@@ -114,9 +128,7 @@ def _entry(
             f"{where}: justification: write a sentence saying why the risk is accepted "
             f"(at least {_MIN_JUSTIFICATION_WORDS} words)"
         )
-    expires = raw.get("expires")
-    if expires is not None and not isinstance(expires, datetime.date):
-        raise AcceptedRiskError(f"{where}: expires: must be a date (YYYY-MM-DD)")
+    expires = _date(raw.get("expires"), where)
     if expires is not None and expires < today:
         raise AcceptedRiskError(f"{where}: expired on {expires.isoformat()}; review it again")
     return AcceptedRiskEntry(
@@ -134,3 +146,20 @@ def _text(raw: dict[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise AcceptedRiskError(f"{where}: {key}: required, a non-empty string")
     return " ".join(value.split())
+
+
+def _date(raw: Any, where: str) -> datetime.date | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str) and _DATE_FORMAT.fullmatch(raw):
+        with contextlib.suppress(ValueError):
+            return datetime.date.fromisoformat(raw)
+    raise AcceptedRiskError(f"{where}: expires: {raw!r} is not a date (YYYY-MM-DD)")
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """One line: what is wrong and where (PyYAML's own message spans several, with a snippet)."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return " ".join(str(error).split())

@@ -72,6 +72,35 @@ def test_an_entry_expiring_later_is_accepted(tmp_path: Path) -> None:
     assert loaded.justification == JUSTIFICATION
 
 
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("2027-06-30T00:00:00", "'2027-06-30T00:00:00'"),
+        ("2027-13-45", "'2027-13-45'"),
+        ("20270630", "20270630"),
+        ("next year", "'next year'"),
+    ],
+)
+def test_an_expiry_that_is_not_a_date_is_an_error_naming_the_entry(
+    tmp_path: Path, written: str, shown: str
+) -> None:
+    body = entry() + f"  expires: {written}\n"
+    with pytest.raises(
+        AcceptedRiskError,
+        match=rf"\[0\] \(CKV2_AWS_62\): expires: {shown} is not a date \(YYYY-MM-DD\)$",
+    ):
+        load_accepted_risks(write(tmp_path, body), KNOWN, TODAY)
+
+
+def test_malformed_yaml_is_one_line_naming_the_file_and_place(tmp_path: Path) -> None:
+    path = write(tmp_path, "accepted_risks:\n  - check: [CKV_AWS_18\n")
+    with pytest.raises(AcceptedRiskError) as raised:
+        load_accepted_risks(path, KNOWN, TODAY)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: not valid YAML: line 3, column 1: ")
+    assert "\n" not in message
+
+
 def test_a_scope_naming_no_resource_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, entry(scope="no-such-bucket"))
     with pytest.raises(AcceptedRiskError, match=r"scope 'no-such-bucket' names no resource"):
