@@ -1,8 +1,9 @@
 """Byte-for-byte reproducible deployment zips, one per function.
 
-A function's zip holds its folder (`app.py` at the root, handler `app.handler`) and the shared
-`payments_core` package, and nothing else: no caches, no tests, and no powertools or boto3 (the
-stack attaches the AWS-managed Powertools layer; the runtime ships boto3). Entries are sorted, dated
+A function's zip holds its folder (`app.py` at the root, handler `app.handler`) and the modules of
+the shared `payments_core` package its code imports, directly or through each other, and nothing
+else: no caches, no tests, no shared module it never loads, and no powertools or boto3 (the stack
+attaches the AWS-managed Powertools layer; the runtime ships boto3). Entries are sorted, dated
 1980-01-01, mode 0644 and stored uncompressed, so the bytes depend only on the code and not on the
 machine, its clock, umask or zlib build; the stack keys the uploaded object by the zip's SHA-256,
 so a code change, and only a code change, updates a function.
@@ -11,6 +12,7 @@ so a code change, and only a code change, updates a function.
 """
 
 import argparse
+import ast
 import base64
 import hashlib
 import io
@@ -18,7 +20,7 @@ import os
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,15 +82,48 @@ def build_package(package: str, out_dir: Path) -> BuiltPackage:
 
 
 def _package_files(package: str) -> dict[str, Path]:
-    """Archive name -> source file, the function's folder at the root beside the shared package."""
+    """Archive name -> source file: the function's folder at the root, beside the shared modules
+    its code needs."""
     files = dict(_files_under(PACKAGES_ROOT / package, prefix=""))
-    shared = dict(_files_under(SHARED_SOURCE_ROOT / SHARED_PACKAGE, prefix=f"{SHARED_PACKAGE}/"))
     if any(name.split("/")[0] == SHARED_PACKAGE for name in files):
         raise PackagingError(
             f"lambda_packages/{package}/{SHARED_PACKAGE} must not exist: "
             "it would shadow the shared package in the zip"
         )
-    return files | shared
+    needed = _shared_modules_needed(files.values())
+    shared = _files_under(SHARED_SOURCE_ROOT / SHARED_PACKAGE, prefix="")
+    return files | {f"{SHARED_PACKAGE}/{name}": path for name, path in shared if name in needed}
+
+
+def _shared_modules_needed(sources: Iterable[Path]) -> set[str]:
+    """The shared package's `__init__.py` and the module files `sources` import, directly or
+    through each other (the package is flat and imports itself absolutely)."""
+    package = SHARED_SOURCE_ROOT / SHARED_PACKAGE
+    needed = {"__init__.py"}
+    pending = [path for path in sources if path.suffix == ".py"]
+    while pending:
+        for module in _shared_imports(pending.pop()):
+            path = package / f"{module}.py"
+            if path.is_file() and path.name not in needed:
+                needed.add(path.name)
+                pending.append(path)
+    return needed
+
+
+def _shared_imports(source: Path) -> Iterator[str]:
+    """Names a module imports from the shared package: `import payments_core.x`,
+    `from payments_core.x import ...`, `from payments_core import x`."""
+    for node in ast.walk(ast.parse(source.read_bytes(), filename=str(source))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for module in modules:
+            root, _, rest = module.partition(".")
+            if root == SHARED_PACKAGE and rest:
+                yield rest.split(".")[0]
 
 
 def _files_under(folder: Path, prefix: str) -> Iterator[tuple[str, Path]]:

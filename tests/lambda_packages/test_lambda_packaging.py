@@ -60,17 +60,30 @@ def test_source_timestamps_do_not_change_the_zip(tmp_path: Path) -> None:
     assert after == before
 
 
+VALIDATOR_MODULES = ("__init__", "card_numbers", "config", "currencies", "validation")
+SHARED_MODULES = {
+    "payment_processor": (*VALIDATOR_MODULES, "http_api", "receipts", "transactions"),
+    "payment_validator": VALIDATOR_MODULES,
+}
+
+
 @pytest.mark.parametrize("package", FUNCTIONS)
-def test_zip_holds_the_app_and_the_shared_package_only(package: str, tmp_path: Path) -> None:
+def test_zip_holds_the_app_and_the_shared_modules_it_imports_only(
+    package: str, tmp_path: Path
+) -> None:
     py_compile.compile(str(PACKAGES_ROOT / package / "app.py"))  # leaves a __pycache__ behind
-    shared = sorted(
-        f"payments_core/{path.name}" for path in (SHARED_SOURCE_ROOT / "payments_core").glob("*.py")
-    )
+    py_compile.compile(str(SHARED_SOURCE_ROOT / "payments_core" / "config.py"))
 
     with zipfile.ZipFile(build_package(package, tmp_path).path) as archive:
         names = archive.namelist()
 
-    assert names == ["app.py", *shared]
+    assert names == ["app.py", *sorted(f"payments_core/{m}.py" for m in SHARED_MODULES[package])]
+
+
+def test_processor_zip_holds_every_shared_module() -> None:
+    """The processor imports them all: a module no function needs would be dead code."""
+    every = {path.stem for path in (SHARED_SOURCE_ROOT / "payments_core").glob("*.py")}
+    assert set(SHARED_MODULES["payment_processor"]) == every
 
 
 def test_entries_are_sorted_dated_1980_mode_0644_and_stored(tmp_path: Path) -> None:
@@ -99,9 +112,10 @@ def test_unknown_package_is_a_clear_error(tmp_path: Path) -> None:
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
 
 
-def test_unzipped_function_runs_on_its_own(tmp_path: Path) -> None:
-    """Unpacked as Lambda does, the handler imports `payments_core` from the zip alone."""
-    with zipfile.ZipFile(build_package("payment_validator", tmp_path).path) as archive:
+def run_unzipped(package: str, tmp_path: Path, statement: str) -> str:
+    """Unpack the zip as Lambda does and run `statement` after importing its `app`, with nothing
+    from this checkout on the path: the last line it prints."""
+    with zipfile.ZipFile(build_package(package, tmp_path).path) as archive:
         archive.extractall(tmp_path / "task")
     task_root = tmp_path / "task"
     script = (
@@ -110,20 +124,37 @@ def test_unzipped_function_runs_on_its_own(tmp_path: Path) -> None:
         "class Context:\n"
         "    aws_request_id = function_name = invoked_function_arn = 'x'\n"
         "    memory_limit_in_mb = 128\n"
-        f"print(json.dumps(app.handler({payment_body()!r}, Context())))\n"
+        f"{statement}\n"
     )
-
     result = subprocess.run(
         [sys.executable, "-I", "-c", script],
         cwd=task_root,
-        env={**function_environment("unused"), "POWERTOOLS_TRACE_DISABLED": "true"},
+        env={
+            **function_environment("unused"),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+        },
         capture_output=True,
         text=True,
         check=False,
     )
-
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == '{"valid": true, "problems": []}'
+    return result.stdout.splitlines()[-1]
+
+
+def test_unzipped_validator_runs_on_its_own(tmp_path: Path) -> None:
+    """Unpacked as Lambda does, the handler imports `payments_core` from the zip alone."""
+    verdict = run_unzipped(
+        "payment_validator",
+        tmp_path,
+        f"print(json.dumps(app.handler({payment_body()!r}, Context())))",
+    )
+    assert verdict == '{"valid": true, "problems": []}'
+
+
+def test_unzipped_processor_starts_on_its_own(tmp_path: Path) -> None:
+    started = run_unzipped("payment_processor", tmp_path, "print(app.settings.transactions_table)")
+    assert started == function_environment("unused")["TRANSACTIONS_TABLE"]
 
 
 def test_command_line_prints_each_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
