@@ -32,11 +32,17 @@ from typing import Any, TextIO, TypeVar
 
 import yaml
 
+from compliance.errors import USER_ERROR_EXIT, UserError
+
 STACK = "prod"
 INVENTORY_KEY = "payments:inventoryFile"
 STACK_TARGET_SECONDS = 2.5
 GROWTH_TARGET = 12.0
 T = TypeVar("T")
+
+
+class BenchError(UserError):
+    """A measured preview refused its input (the stack config, the policy pack or its config)."""
 
 
 @dataclass(frozen=True)
@@ -123,8 +129,8 @@ class _Bench:
     def _measure_once(self, case: str, stack: str) -> Measurement:
         command = [
             sys.executable,
-            "-m",
-            "benchmarks.preview_bench",
+            # By its path: it runs in the measured project, where `benchmarks` is no package.
+            str(Path(__file__).resolve()),
             "--stack",
             stack,
             "--project-dir",
@@ -144,6 +150,8 @@ class _Bench:
             check=False,
         )
         total = time.perf_counter() - started
+        if completed.returncode == USER_ERROR_EXIT:
+            raise BenchError(completed.stderr.strip().splitlines()[-1].removeprefix("error: "))
         if completed.returncode != 0:
             raise RuntimeError(f"{case}: the measured preview failed:\n{completed.stderr}")
         timings = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -275,7 +283,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project-dir", type=Path, required=True)
     parser.add_argument("--policy-pack", type=Path, required=True)
     parser.add_argument("--policy-pack-config", type=Path, default=None)
-    print(json.dumps(_measure_in_this_process(parser.parse_args(argv))), flush=True)
+    try:
+        timings = _measure_in_this_process(parser.parse_args(argv))
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return USER_ERROR_EXIT
+    print(json.dumps(timings), flush=True)
     gc.freeze()  # exit as `python -m compliance` does, without the final collection
     return 0
 

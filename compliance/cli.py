@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from compliance import arguments, pulumi_cli
 from compliance.audit import command as audit_command
 from compliance.checkov import command as checkov_command
-from compliance.errors import UserError
+from compliance.errors import USER_ERROR_EXIT, UserError
 from compliance.preview import MODE_DESCRIPTIONS, PreviewResult, analyze_state, preview, render
-
-USER_ERROR_EXIT = 2
 
 
 @dataclass(frozen=True)
@@ -81,13 +79,35 @@ def _deploy_arguments(parser: argparse.ArgumentParser) -> None:
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sizes",
+        type=_sizes,
         default="100,500,1000,5000",
         help="comma-separated inventory sizes (resources) to time besides the stack itself",
     )
-    parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best is kept")
+    parser.add_argument(
+        "--repeat", type=_positive, default=1, help="runs per size; the best is kept"
+    )
     arguments.add_project_dir_argument(parser)
-    _pack_arguments(parser)
+    # No --build-dir: each measured preview writes its files to a folder of its own, then drops it.
+    arguments.add_policy_pack_arguments(parser)
     parser.set_defaults(stack=arguments.DEFAULT_STACK)
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return number
+
+
+def _sizes(text: str) -> list[int]:
+    """`--sizes`: resource counts separated by commas, each a whole number of at least 1."""
+    sizes = [_positive(size.strip()) for size in text.split(",") if size.strip()]
+    if not sizes:
+        raise argparse.ArgumentTypeError("expected resource counts separated by commas, got none")
+    return sizes
 
 
 def _pack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,12 +161,11 @@ def _run_bench(args: argparse.Namespace) -> int:
     # The benchmarks live beside the package, not in it: importable from the project root only.
     from benchmarks.preview_bench import run_benchmark  # noqa: PLC0415
 
-    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     return run_benchmark(
         args.project_dir,
         arguments.pack_dir(args),
         arguments.policy_config(args),
-        sizes=sizes,
+        sizes=args.sizes,
         repeat=args.repeat,
         out=sys.stdout,
     )

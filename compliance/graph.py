@@ -146,13 +146,16 @@ class ResourceGraph:
         deployment = document.get("deployment")
         if not isinstance(deployment, dict):
             raise GraphError(f"{source}: $.deployment: must be an object")
-        raw_resources = deployment.get("resources") or []
+        raw_resources = deployment.get("resources")
+        if raw_resources is None:
+            raw_resources = []
         if not isinstance(raw_resources, list):
             raise GraphError(f"{source}: $.deployment.resources: must be a list")
         resources = tuple(
             _read_resource(raw, f"{source}: $.deployment.resources[{index}]")
             for index, raw in enumerate(raw_resources)
         )
+        _check_provider_references(resources, source)
         stack = next((r for r in resources if r.type == STACK_TYPE), None)
         project, stack_name = _project_and_stack(resources, stack)
         return cls(project=project, stack=stack_name, resources=resources)
@@ -171,6 +174,18 @@ def _project_and_stack(
     # urn:pulumi:<stack>::<project>::<type>::<name>
     parts = first.urn.split("::")
     return parts[1], parts[0].removeprefix("urn:pulumi:")
+
+
+def _check_provider_references(resources: tuple[GraphResource, ...], source: str) -> None:
+    """Every provider reference names a provider of the document, as the engine's snapshot does:
+    the provider's inputs are what a policy reads the region and default tags from."""
+    providers = {r.urn for r in resources if r.is_provider}
+    for index, resource in enumerate(resources):
+        if resource.provider is not None and provider_urn(resource.provider) not in providers:
+            raise GraphError(
+                f"{source}: $.deployment.resources[{index}].provider: names no provider of the "
+                f"document: {resource.provider!r}"
+            )
 
 
 def _read_resource(raw: object, where: str) -> GraphResource:

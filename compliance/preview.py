@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from compliance.analyzer import PolicyPackProcess
+from compliance.errors import UserError
 from compliance.events import summary_event, write_event_log
 from compliance.findings import Enforcement, Outcome, redact
 from compliance.graph import STACK_TYPE, GraphResource, ResourceGraph
@@ -31,6 +32,10 @@ MODE_DESCRIPTIONS: dict[Mode, str] = {
     "cli": "Pulumi CLI: pulumi preview --policy-pack",
     "state": "state file: a `pulumi stack export` document, analyzed without its program",
 }
+
+
+class BuildDirError(UserError):
+    """The build folder cannot hold the run's files (not a folder, no permission, disk full)."""
 
 
 @dataclass(frozen=True)
@@ -97,13 +102,18 @@ def preview_dir(build_dir: Path, stack: str) -> Path:
 
 def _write(result: PreviewResult, build_dir: Path, changes: dict[str, int]) -> None:
     folder = preview_dir(build_dir, result.graph.stack or "stack")
-    result.graph.write(folder / "stack-export.json")
     pack = result.policy.pack
     events = [
         *result.policy.events,
         summary_event(changes, {pack.name: pack.version}, is_preview=result.mode != "state"),
     ]
-    write_event_log(folder / "policy-events.jsonl", events)
+    try:
+        result.graph.write(folder / "stack-export.json")
+        write_event_log(folder / "policy-events.jsonl", events)
+    except OSError as cause:
+        raise BuildDirError(
+            f"{folder}: cannot write the run's files ({cause.strerror or cause})"
+        ) from cause
 
 
 def render(result: PreviewResult, out: TextIO) -> None:

@@ -113,6 +113,25 @@ def test_policy_config_naming_an_unknown_policy_is_refused(
         ("{not json", "not JSON (line 1, column 2"),
         ('{"version": 2, "deployment": {}}', "$.version: expected 3"),
         ('{"version": 3, "deployment": {"resources": [{"type": "x"}]}}', ".urn: required"),
+        ('{"version": 3, "deployment": {"resources": {}}}', "$.deployment.resources: must be"),
+        (
+            json.dumps(
+                {
+                    "version": 3,
+                    "deployment": {
+                        "resources": [
+                            {
+                                "urn": "urn:pulumi:prod::p::aws:s3/bucket:Bucket::b",
+                                "type": "aws:s3/bucket:Bucket",
+                                "custom": True,
+                                "provider": "urn:pulumi:prod::p::pulumi:providers:aws::gone::1",
+                            }
+                        ]
+                    },
+                }
+            ),
+            "$.deployment.resources[0].provider: names no provider of the document",
+        ),
     ],
 )
 def test_malformed_state_file_names_the_file_and_the_rule(
@@ -143,3 +162,51 @@ def test_the_pack_its_config_and_the_accepted_risks_default_to_the_project(
     assert arguments.policy_config(args) == config
     assert arguments.accepted_risks(args) == tmp_path / "config" / "accepted-risks.yaml"
     assert arguments.policy_config(parser.parse_args(["--project-dir", str(tmp_path)])) is None
+
+
+def test_a_build_folder_that_cannot_be_written_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "build"
+    not_a_folder.write_text("")
+    code = run(*preview_args("--build-dir", str(not_a_folder)))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"error: {not_a_folder}/preview/test: cannot write the run's files (Not a directory)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (
+            ["--sizes", "100,lots"],
+            "argument --sizes: expected a whole number of at least 1, got 'lots'",
+        ),
+        (["--sizes", "0"], "argument --sizes: expected a whole number of at least 1, got '0'"),
+        (["--sizes", ","], "argument --sizes: expected resource counts separated by commas"),
+        (["--repeat", "-1"], "argument --repeat: expected a whole number of at least 1, got '-1'"),
+    ],
+)
+def test_bench_refuses_sizes_and_repeats_that_are_not_counts(
+    capsys: pytest.CaptureFixture[str], argv: list[str], complaint: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run("bench", *argv)
+    assert exit_.value.code == 2
+    assert complaint in capsys.readouterr().err
+
+
+def test_bench_stops_with_the_measured_previews_one_line_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The mini project has no `prod` stack, the one the benchmark measures.
+    code = run(
+        "bench", "--sizes", "100", "--project-dir", str(PROJECT), "--policy-pack", str(PROBE_PACK)
+    )
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"error: {PROJECT}/Pulumi.prod.yaml: cannot read: No such file or directory\n"
+    )
