@@ -45,3 +45,29 @@ def test_a_failing_writer_leaves_previous_reports_untouched(
     with pytest.raises(RuntimeError, match="template error"):
         writer.write_reports(make_report(project_dir, []), tmp_path, secrets_of(project_dir))
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_an_out_path_naming_a_file_is_a_user_error_naming_it(
+    project_dir: Path, report: AuditReport, tmp_path: Path
+) -> None:
+    out = tmp_path / "reports"
+    out.write_text("not a folder")
+    with pytest.raises(writer.ReportWriteError, match=rf"^{out}: cannot write the audit report"):
+        writer.write_reports(report, out, secrets_of(project_dir))
+    assert out.read_text() == "not a folder"
+
+
+def test_a_folder_in_the_way_of_one_file_replaces_none_and_leaves_no_partial(
+    project_dir: Path, report: AuditReport, tmp_path: Path
+) -> None:
+    writer.write_reports(make_report(project_dir, []), tmp_path, secrets_of(project_dir))
+    (tmp_path / "audit.html").unlink()
+    (tmp_path / "audit.html").mkdir()
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    with pytest.raises(
+        writer.ReportWriteError, match=r"audit\.html: cannot write the audit report there"
+    ):
+        writer.write_reports(report, tmp_path, secrets_of(project_dir))
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "audit.html"])
