@@ -17,6 +17,7 @@ from compliance.checkov.accepted_risks import (
 from compliance.checkov.controls import controls_for, severity_for
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
 from compliance.checkov.scan import CheckovError, CheckResult, Scan, known_check_ids, scan_plan
+from compliance.files import write_atomically
 from compliance.findings import Enforcement, Finding, Outcome, ResourceRef, Source
 from compliance.graph import GraphResource, ResourceGraph
 
@@ -54,8 +55,12 @@ def run_checkov(
     check_scopes(entries, graph.custom_resources())
     plan = to_terraform_plan(graph)
     if plan_file is not None:
-        plan_file.parent.mkdir(parents=True, exist_ok=True)
-        plan_file.write_text(json.dumps(plan.document, indent=2) + "\n", encoding="utf-8")
+        try:
+            write_atomically(plan_file, json.dumps(plan.document, indent=2) + "\n")
+        except OSError as error:
+            raise CheckovError(
+                f"{error.filename or plan_file}: cannot write the Terraform plan: {error.strerror}"
+            ) from error
     scan = scan_plan(plan.document)
     check_scanned(plan, scan)
     used: set[AcceptedRiskEntry] = set()

@@ -199,6 +199,18 @@ def test_checkov_command_reports_a_bad_accepted_risks_file_in_one_line(
     ]
 
 
+def test_checkov_command_reports_a_build_dir_it_cannot_write_in_one_line(
+    tmp_path: Path, no_risks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "checkov").write_text("a file where the plan's folder goes")
+    code = checkov_command(storage_graph(), no_risks, tmp_path)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: {tmp_path / 'checkov' / 'prod'}: cannot write the Terraform plan: Not a directory"
+    ]
+
+
 V6_TOKENS = {
     "aws:s3/bucket:Bucket": "aws:s3/bucketV2:BucketV2",
     "aws:s3/bucketVersioning:BucketVersioning": "aws:s3/bucketVersioningV2:BucketVersioningV2",
