@@ -92,6 +92,7 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
     ("apigateway-stage-access-logging", "prod-stage", {"accessLogSettings": ...}, "destinationArn"),
     ("cloudwatch-log-retention", "api-access", {"retentionInDays": 30}, "30 days"),
     ("lambda-runtime-supported", "processor", {"runtime": "nodejs18.x"}, "'nodejs18.x'"),
+    ("lambda-runtime-supported", "processor", {"runtime": "dotnet8"}, "since 2026-11-10"),
     (
         "iam-no-wildcard-data-actions",
         "processor-role",
