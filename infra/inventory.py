@@ -6,6 +6,8 @@ physical names, key attributes, runtimes, code packages, the resources the stack
 Every problem raises one `ConfigError` naming the file, the JSON path and the rule.
 """
 
+import ast
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -345,6 +347,19 @@ def _table(
     )
 
 
+@functools.cache
+def _module_names(path: Path) -> frozenset[str]:
+    """The names a Python module defines at its top level (functions, classes, assignments)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_bytes(), filename=str(path)).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(target.id for target in targets if isinstance(target, ast.Name))
+    return frozenset(names)
+
+
 def _function(
     item: Mapping[str, Any], at: list[str | int], settings: Settings, fail: Fail
 ) -> FunctionSpec:
@@ -359,10 +374,20 @@ def _function(
             f" lambda_packages/, on {' or '.join(SUPPORTED_RUNTIMES)}",
         )
     package: str = item.get("package", name.replace("-", "_"))
-    module = item["handler"].rsplit(".", 1)[0].replace(".", "/") + ".py"
+    module_name, _, function = item["handler"].rpartition(".")
+    module = module_name.replace(".", "/") + ".py"
     if not (LAMBDA_PACKAGES / package / module).is_file():
         where = [*at, "package"] if "package" in item else [*at, "name"]
         fail(where, f"no handler module lambda_packages/{package}/{module} for {item['handler']!r}")
+    try:
+        defined = _module_names(LAMBDA_PACKAGES / package / module)
+    except SyntaxError as bad:
+        fail([*at, "handler"], f"lambda_packages/{package}/{module}:{bad.lineno}: {bad.msg}")
+    if function not in defined:
+        fail(
+            [*at, "handler"],
+            f"lambda_packages/{package}/{module} defines no top-level {function!r}",
+        )
     environment: Mapping[str, str] = item.get("environment", {})
     for variable in environment:
         if variable in STACK_ENVIRONMENT or variable.startswith("AWS_"):

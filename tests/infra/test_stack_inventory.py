@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from infra import inventory
 from infra.config import PROJECT_ROOT, Settings, parse_settings
 from infra.errors import ConfigError
 from infra.inventory import Inventory, default_inventory, load_inventory, parse_inventory
@@ -214,6 +215,12 @@ BAD_INVENTORIES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] 
         "no handler module lambda_packages/refunds/app.py",
     ),
     (
+        "handler function the module does not define",
+        updated("lambdaFunctions", 1, handler="app.handle"),
+        "$.lambdaFunctions[1].handler",
+        "lambda_packages/payment_validator/app.py defines no top-level 'handle'",
+    ),
+    (
         "handler that is no module.function",
         updated("lambdaFunctions", 0, handler="handler"),
         "$.lambdaFunctions[0].handler",
@@ -265,6 +272,19 @@ def test_bad_inventory_is_one_error_naming_file_path_and_rule(
     assert (raised.value.source, raised.value.path) == (SOURCE, path)
     assert rule in raised.value.rule
     assert str(raised.value).startswith(f"{SOURCE}: {path}: ")
+
+
+def test_handler_module_that_is_not_python_is_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "payment_processor").mkdir()
+    (tmp_path / "payment_processor" / "app.py").write_text("def handler(event, context):\n")
+    monkeypatch.setattr(inventory, "LAMBDA_PACKAGES", tmp_path)
+    with pytest.raises(ConfigError) as raised:
+        parse(DEV_CONFIG)
+    assert raised.value.path == "$.lambdaFunctions[0].handler"
+    assert raised.value.rule.startswith("lambda_packages/payment_processor/app.py:")
+    assert "expected an indented block" in raised.value.rule
 
 
 def test_bucket_rules_apply_to_the_physical_name_with_the_configured_prefix() -> None:
