@@ -40,7 +40,8 @@ _EXCLUDED_DIRECTORIES = frozenset({"__pycache__", "tests", "test"})
 
 
 class PackagingError(UserError):
-    """A package that cannot be built: unknown name, or files that would collide in the zip."""
+    """A package that cannot be built: unknown name, files that would collide in the zip, or an
+    output folder it cannot be written to."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,10 @@ def build_package(package: str, out_dir: Path) -> BuiltPackage:
     content = _zip_bytes(_package_files(package))
     digest = hashlib.sha256(content).digest()
     path = out_dir / f"{package}.zip"
-    _write_atomically(path, content)
+    try:
+        _write_atomically(path, content)
+    except OSError as error:
+        raise PackagingError(f"cannot write {path}: {error.strerror or error}") from None
     return BuiltPackage(
         package=package,
         path=path,

@@ -176,3 +176,16 @@ def test_command_line_reports_an_unknown_package_in_one_line(
     error = capsys.readouterr().err
     assert error.startswith("error: lambda package 'nope' does not exist")
     assert len(error.splitlines()) == 1
+
+
+def test_command_line_reports_an_unwritable_output_folder_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_folder = tmp_path / "out"
+    not_a_folder.write_text("a file")
+
+    assert main(["--out", str(not_a_folder), "payment_validator"]) == 2
+
+    error = capsys.readouterr().err
+    assert error == f"error: cannot write {not_a_folder / 'payment_validator.zip'}: File exists\n"
+    assert not_a_folder.read_text() == "a file"
