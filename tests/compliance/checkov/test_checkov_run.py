@@ -63,7 +63,8 @@ def unlinked_stack_run(stack_graph: ResourceGraph, no_risks: Path) -> CheckovRun
 
 
 # CKV2_AWS_29 (WAF on API stages) also passes without links, vacuously: checkov passes a stage no
-# REST API connects to, which is why the links must be there for it to mean anything.
+# REST API connects to; with the REST API linked, it fails once the web ACL association's links go
+# (test_waf_on_api_stages_fails_when_only_the_web_acl_association_loses_its_links).
 @pytest.mark.parametrize("check", [*CONNECTED_CHECKS, "CKV2_AWS_29"])
 def test_connected_checks_pass_with_the_graph_links(stack_run: CheckovRun, check: str) -> None:
     assert outcomes(stack_run, check) == {Outcome.PASS}
@@ -74,6 +75,23 @@ def test_connected_checks_fail_without_the_graph_links(
     unlinked_stack_run: CheckovRun, check: str
 ) -> None:
     assert outcomes(unlinked_stack_run, check) == {Outcome.FAIL}
+
+
+def test_waf_on_api_stages_fails_when_only_the_web_acl_association_loses_its_links(
+    stack_graph: ResourceGraph, no_risks: Path
+) -> None:
+    association = "aws:wafv2/webAclAssociation:WebAclAssociation"
+    graph = dataclasses.replace(
+        stack_graph,
+        resources=tuple(
+            dataclasses.replace(r, property_dependencies={}, dependencies=())
+            if r.type == association
+            else r
+            for r in stack_graph.resources
+        ),
+    )
+    assert any(r.type == association for r in graph.resources)
+    assert outcomes(run_checkov(graph, no_risks, today=TODAY), "CKV2_AWS_29") == {Outcome.FAIL}
 
 
 def test_checkov_scans_every_converted_resource_of_the_stack(
