@@ -128,8 +128,8 @@ def _amount(text: str) -> str:
 @functools.cache
 def function_currencies() -> frozenset[str]:
     """The ISO 4217 codes the payment functions know (their minor units): a function whose
-    `ALLOWED_CURRENCIES` names any other code fails its cold start. Read from the functions' own
-    table, which imports nothing, so it runs outside their package."""
+    `ALLOWED_CURRENCIES` names any other code fails its cold start. Read by running the functions'
+    own table (a module that imports nothing), never a copy of it."""
     table = runpy.run_path(str(SHARED_SOURCE_ROOT / SHARED_PACKAGE / "currencies.py"))
     return frozenset(cast(Mapping[str, int], table["MINOR_UNITS"]))
 
@@ -143,7 +143,8 @@ def _currencies(text: str) -> tuple[str, ...]:
     unknown = [code for code in codes if code not in function_currencies()]
     if unknown:
         raise InvalidValue(
-            f"must name currencies the payment functions know; not ISO 4217: {', '.join(unknown)}"
+            f"must name currencies the payment functions know; not a current ISO 4217 code: "
+            f"{', '.join(unknown)}"
         )
     return codes
 

@@ -72,7 +72,7 @@ def test_prod_stack_file_is_valid_and_sets_only_known_keys() -> None:
         ("maxAmount", "10.001", "at most 2 decimals"),
         ("allowedCurrencies", "EUR,eur", "ISO 4217"),
         ("allowedCurrencies", "EUR,EUR", "must not repeat"),
-        ("allowedCurrencies", "EUR,XYZ,ABC", "functions know; not ISO 4217: XYZ, ABC"),
+        ("allowedCurrencies", "EUR,XYZ,ABC", "not a current ISO 4217 code: XYZ, ABC"),
         ("reservedConcurrency", "9" * 5000, "whole number from 1 to 1000"),
         ("tags", "[" * 100_000, "object of string tag values"),
         ("tags", '{"Environment": "dev"}', "set by the stack"),
