@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -19,6 +20,8 @@ from compliance.audit import command as audit_command
 from compliance.checkov import command as checkov_command
 from compliance.errors import USER_ERROR_EXIT, UserError
 from compliance.preview import MODE_DESCRIPTIONS, PreviewResult, analyze_state, preview, render
+
+BROKEN_PIPE_EXIT = 128 + signal.SIGPIPE
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command].run(args)
+        code = COMMANDS[args.command].run(args)
+        sys.stdout.flush()
+        return code
     except UserError as error:
         if args.debug and error.__cause__ is not None:
             traceback.print_exception(error.__cause__, file=sys.stderr)
         print(f"error: {error}", file=sys.stderr)
         return USER_ERROR_EXIT
+    except BrokenPipeError:
+        # The reader left early (`| head`): stop as a shell tool does, and keep the interpreter's
+        # final flush from failing on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_EXIT
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -3,6 +3,9 @@
 import argparse
 import io
 import json
+import os
+import subprocess
+import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -210,3 +213,28 @@ def test_bench_stops_with_the_measured_previews_one_line_error(
     assert capsys.readouterr().err == (
         f"error: {PROJECT}/Pulumi.prod.yaml: cannot read: No such file or directory\n"
     )
+
+
+def test_a_reader_that_leaves_early_ends_the_run_quietly(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `| head` does once it has its lines
+    with os.fdopen(write_end, "wb") as closed_pipe:
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "compliance",
+                "policy",
+                "--state",
+                str(FIXTURES / "states" / "mini-prod-export.json"),
+                "--policy-pack",
+                str(PROBE_PACK),
+                "--build-dir",
+                str(tmp_path),
+            ],
+            stdout=closed_pipe,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert (completed.returncode, completed.stderr) == (141, "")
