@@ -80,9 +80,9 @@ def to_terraform_plan(graph: ResourceGraph) -> TerraformPlan:
         tf_type, name = address.split(".", 1)
         links = {
             key: [
-                _Link(addresses[urn], (graph.get(urn) or resource).state)
+                _Link(addresses[urn], linked.state)
                 for urn in urns
-                if urn in addresses
+                if urn in addresses and (linked := graph.get(urn)) is not None
             ]
             for key, urns in resource.property_dependencies.items()
         }
