@@ -74,8 +74,14 @@ def load_accepted_risks(
         raise AcceptedRiskError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
     if document is None:
         return ()
-    if not isinstance(document, dict) or not isinstance(document.get(TOP_LEVEL_KEY, []), list):
-        raise AcceptedRiskError(f"{path}: must be a mapping with a list under `{TOP_LEVEL_KEY}`")
+    if (
+        not isinstance(document, dict)
+        or set(document) - {TOP_LEVEL_KEY}
+        or not isinstance(document.get(TOP_LEVEL_KEY, []), list | None)
+    ):
+        raise AcceptedRiskError(
+            f"{path}: must be a mapping with one key, `{TOP_LEVEL_KEY}`, holding a list"
+        )
     entries = tuple(
         _entry(raw, f"{path}: {TOP_LEVEL_KEY}[{index}]", known_checks, today)
         for index, raw in enumerate(document.get(TOP_LEVEL_KEY) or [])

@@ -92,6 +92,15 @@ def test_an_expiry_that_is_not_a_date_is_an_error_naming_the_entry(
         load_accepted_risks(write(tmp_path, body), KNOWN, TODAY)
 
 
+@pytest.mark.parametrize(
+    "body", ["accepted_risk:\n  - check: CKV_AWS_18\n", "accepted_risks: {}\n", "- CKV_AWS_18\n"]
+)
+def test_a_file_not_holding_a_list_under_its_one_key_is_an_error(tmp_path: Path, body: str) -> None:
+    path = write(tmp_path, body)
+    with pytest.raises(AcceptedRiskError, match=rf"^{path}: must be a mapping with one key"):
+        load_accepted_risks(path, KNOWN, TODAY)
+
+
 def test_malformed_yaml_is_one_line_naming_the_file_and_place(tmp_path: Path) -> None:
     path = write(tmp_path, "accepted_risks:\n  - check: [CKV_AWS_18\n")
     with pytest.raises(AcceptedRiskError) as raised:
