@@ -396,6 +396,12 @@ def _function(
             fail(
                 [*at, "environment", variable], "variable names are letters, digits and underscores"
             )
+    # The one optional variable the payment functions read: a bad value would fail the cold start.
+    if not re.fullmatch(r"[1-9][0-9]{0,8}", environment.get("MAX_BODY_BYTES", "1")):
+        fail(
+            [*at, "environment", "MAX_BODY_BYTES"],
+            "MAX_BODY_BYTES is a whole number of bytes above 0 (the largest body read)",
+        )
     return FunctionSpec(
         name,
         item["handler"],

@@ -73,6 +73,11 @@ def test_missing_file_falls_back_to_the_seed_inventory_with_a_warning(tmp_path: 
     assert str(missing) in warnings[0]
 
 
+def test_function_may_set_its_body_limit() -> None:
+    document = edited(updated("lambdaFunctions", 0, environment={"MAX_BODY_BYTES": "16384"}))
+    assert parse(document).functions[0].environment == {"MAX_BODY_BYTES": "16384"}
+
+
 def test_default_package_is_the_function_name_with_underscores() -> None:
     document = edited(lambda d: [f.pop("package") for f in d["lambdaFunctions"]])
     assert [f.package for f in parse(document).functions] == [
@@ -231,6 +236,12 @@ BAD_INVENTORIES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] 
         updated("lambdaFunctions", 0, environment={"TRANSACTIONS_TABLE": "x"}),
         "$.lambdaFunctions[0].environment.TRANSACTIONS_TABLE",
         "set by the stack",
+    ),
+    (
+        "body limit the function would refuse at cold start",
+        updated("lambdaFunctions", 0, environment={"MAX_BODY_BYTES": "8k"}),
+        "$.lambdaFunctions[0].environment.MAX_BODY_BYTES",
+        "whole number of bytes above 0",
     ),
     (
         "tag the stack sets",
