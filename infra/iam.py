@@ -163,14 +163,12 @@ class LambdaRole(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
-        self.policies = [
-            aws.iam.RolePolicy(
-                f"{name}-access",
-                name="payments-function-access",
-                role=self.role.id,
-                policy=access_policy(args),
-                opts=child,
-            ),
-            restrict_to_region(name, self.role, args.region, self),
-        ]
+        aws.iam.RolePolicy(
+            f"{name}-access",
+            name="payments-function-access",
+            role=self.role.id,
+            policy=access_policy(args),
+            opts=child,
+        )
+        restrict_to_region(name, self.role, args.region, self)
         self.register_outputs({"roleArn": self.role.arn})

@@ -102,7 +102,6 @@ class Monitoring(pulumi.ComponentResource):
 
     topic: aws.sns.Topic
     dashboard: aws.cloudwatch.Dashboard
-    alarms: list[aws.cloudwatch.MetricAlarm]
 
     def __init__(
         self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None
@@ -126,8 +125,6 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.alarms = []
-
         def alarm(
             kind: str,
             subject: str,
@@ -135,21 +132,19 @@ class Monitoring(pulumi.ComponentResource):
             queries: list[Query],
             threshold: float,
         ) -> None:
-            self.alarms.append(
-                aws.cloudwatch.MetricAlarm(
-                    f"{name}-{subject}-{kind}",
-                    name=args.names.alarm(kind, subject),
-                    alarm_description=description,
-                    metric_queries=queries,
-                    comparison_operator="GreaterThanThreshold",
-                    threshold=threshold,
-                    evaluation_periods=1,
-                    treat_missing_data="notBreaching",
-                    alarm_actions=[self.topic.arn],
-                    ok_actions=[self.topic.arn],
-                    tags=tags,
-                    opts=child,
-                )
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{subject}-{kind}",
+                name=args.names.alarm(kind, subject),
+                alarm_description=description,
+                metric_queries=queries,
+                comparison_operator="GreaterThanThreshold",
+                threshold=threshold,
+                evaluation_periods=1,
+                treat_missing_data="notBreaching",
+                alarm_actions=[self.topic.arn],
+                ok_actions=[self.topic.arn],
+                tags=tags,
+                opts=child,
             )
 
         for function, function_name in args.functions.items():
