@@ -163,8 +163,10 @@ def _run_policy(args: argparse.Namespace) -> int:
 def _run_deploy(args: argparse.Namespace) -> int:
     executable = pulumi_cli.require_pulumi("deploy")
     target = _target(args)
+    # Built first: a backend the CLI cannot use (no passphrase) stops the run before the preview.
+    invocation = pulumi_cli.up_invocation(executable, target, os.environ, yes=args.yes)
     pulumi_cli.check_deployable(target, _offline_preview(args).policy)
-    return pulumi_cli.run(pulumi_cli.up_invocation(executable, target, os.environ, yes=args.yes))
+    return pulumi_cli.run(invocation)
 
 
 def _run_bench(args: argparse.Namespace) -> int:

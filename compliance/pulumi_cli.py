@@ -47,6 +47,8 @@ class PulumiInvocation:
     commands: tuple[tuple[str, ...], ...]
     env: dict[str, str]
     cwd: Path
+    state_dir: Path | None = None
+    """The project's own file backend, created when the commands run (None: the user's backend)."""
 
 
 def find_pulumi() -> str | None:
@@ -66,16 +68,13 @@ def require_pulumi(action: str) -> str:
 def cli_environment(project_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment for the CLI: a local file backend by default, a passphrase for it."""
     env = dict(environ)
-    state = project_dir.resolve() / STATE_DIR
-    backend = env.get("PULUMI_BACKEND_URL") or f"file://{state}"
+    backend = env.get("PULUMI_BACKEND_URL") or f"file://{_own_state(project_dir)}"
     if _is_local(backend) and not any(env.get(name) for name in PASSPHRASE_VARIABLES):
         raise PulumiCliError(
             f"the stack's state is in a local backend ({backend}) whose secrets are encrypted "
             "with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE"
         )
-    if not env.get("PULUMI_BACKEND_URL"):
-        state.mkdir(parents=True, exist_ok=True)
-        env["PULUMI_BACKEND_URL"] = backend
+    env["PULUMI_BACKEND_URL"] = backend
     return env
 
 
@@ -123,6 +122,14 @@ def check_deployable(target: StackTarget, preview: PolicyRun) -> None:
 
 def run(invocation: PulumiInvocation) -> int:
     """Run each command in turn; the first that fails ends the run with its exit code."""
+    if invocation.state_dir is not None:
+        try:
+            invocation.state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as cause:
+            raise PulumiCliError(
+                f"{invocation.state_dir}: cannot create the stack's local state backend "
+                f"({cause.strerror or cause})"
+            ) from cause
     for command in invocation.commands:
         completed = subprocess.run(command, cwd=invocation.cwd, env=invocation.env, check=False)
         if completed.returncode != 0:
@@ -147,6 +154,7 @@ def _invocation(
         ),
         env=env,
         cwd=target.project_dir,
+        state_dir=None if environ.get("PULUMI_BACKEND_URL") else _own_state(target.project_dir),
     )
 
 
@@ -163,6 +171,10 @@ def _select_stack(executable: str, stack: str, env: Mapping[str, str]) -> tuple[
         *secrets,
         "--non-interactive",
     )
+
+
+def _own_state(project_dir: Path) -> Path:
+    return project_dir.resolve() / STATE_DIR
 
 
 def _is_local(backend: str) -> bool:

@@ -175,6 +175,33 @@ def test_deploy_with_a_mandatory_violation_is_refused(
     assert run("deploy", "--stack", "unprotected", *pack_args(project)) == 2
     assert "mandatory policy violation" in capsys.readouterr().err
     assert calls(fake_pulumi) == []
+    assert not (project / ".state").exists()
+
+
+def test_deploy_to_a_local_backend_without_a_passphrase_stops_before_the_preview(
+    project: Path,
+    fake_pulumi: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE")
+    assert run("deploy", "--stack", "test", *pack_args(project)) == 2
+    assert "set PULUMI_CONFIG_PASSPHRASE" in capsys.readouterr().err
+    assert calls(fake_pulumi) == []
+    assert not (project / "build").exists()
+    assert not (project / ".state").exists()
+
+
+def test_a_state_backend_that_cannot_be_created_is_one_error_naming_it(
+    project: Path, fake_pulumi: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".state").write_text("")
+    assert run("preview", "--stack", "test", *pack_args(project)) == 2
+    assert capsys.readouterr().err == (
+        f"error: {project.resolve() / '.state'}: cannot create the stack's local state backend "
+        "(File exists)\n"
+    )
+    assert calls(fake_pulumi) == []
 
 
 def test_deploy_to_a_region_the_pack_does_not_allow_is_refused(
