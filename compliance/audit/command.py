@@ -72,7 +72,15 @@ def run(args: argparse.Namespace) -> int:
         now=datetime.now(UTC),
     )
     report = build_report(
-        AuditInputs(graph, findings, pack, find_disagreements(findings), project_dir), provenance
+        AuditInputs(
+            graph,
+            findings,
+            pack,
+            find_disagreements(findings),
+            project_dir,
+            checkov_skipped=frozenset(ref.urn for ref in checkov.skipped),
+        ),
+        provenance,
     )
     written = write_reports(report, args.out, secret_values(graph, findings))
     summarize(report, written, args.fail_on, sys.stdout)

@@ -11,7 +11,7 @@ from compliance.audit.model import AuditReport, ControlResult, FailOn, ReportedF
 from compliance.audit.provenance import FileDigest, Provenance
 from compliance.findings import ResourceRef
 
-SCHEMA_VERSION = "2.0.0"
+SCHEMA_VERSION = "2.1.0"
 """Major: a field removed or its meaning changed; minor: a field added; patch: wording."""
 SCHEMA_FILE = "audit.schema.json"
 
@@ -84,6 +84,7 @@ def to_document(report: AuditReport) -> dict[str, Any]:
                 "type": item.type,
                 "name": item.name,
                 "declaredAt": _location(item.location),
+                "checkedByCheckov": item.checked_by_checkov,
             }
             for item in report.inventory
         ],

@@ -135,6 +135,9 @@ class InventoryItem:
     type: str
     name: str
     location: SourceLocation
+    checked_by_checkov: bool = True
+    """False for a resource of another provider than pulumi-aws: checkov has no Terraform type
+    for it, so only the policy pack judged it."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,8 @@ class AuditInputs:
     pack: PackInfo | None
     disagreements: Sequence[Disagreement]
     project_dir: Path
+    checkov_skipped: frozenset[str] = frozenset()
+    """URNs of the resources checkov could not check (`CheckovRun.skipped`)."""
 
 
 def build_report(inputs: AuditInputs, provenance: Provenance) -> AuditReport:
@@ -201,7 +206,9 @@ def build_report(inputs: AuditInputs, provenance: Provenance) -> AuditReport:
         rules=rules,
         findings=findings,
         inventory=tuple(
-            InventoryItem(r.urn, r.type, r.name, locator.locate(r.urn))
+            InventoryItem(
+                r.urn, r.type, r.name, locator.locate(r.urn), r.urn not in inputs.checkov_skipped
+            )
             for r in sorted(inputs.graph.custom_resources(), key=lambda r: r.urn)
         ),
         disagreements=tuple(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -9,10 +10,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from compliance.audit.html import render_html
 from compliance.audit.json_report import SCHEMA_VERSION, load_schema, render_json
-from compliance.audit.model import AuditReport
+from compliance.audit.model import AuditReport, build_report
 from compliance.audit.provenance import git_state, graph_sha256
-from tests.compliance.audit.audit_fixtures import NOW, make_graph
+from compliance.graph import GraphResource
+from tests.compliance.audit.audit_fixtures import NOW, make_graph, make_inputs
 
 
 def test_audit_json_validates_against_its_schema(report: AuditReport) -> None:
@@ -80,6 +83,32 @@ def test_json_report_lists_findings_accepted_risks_and_disagreements(report: Aud
     assert risk["justification"].startswith("Table encrypted with the AWS owned key")
     [disagreement] = document["disagreements"]
     assert disagreement["verdicts"] == {"checkov": "fail", "crossguard": "pass"}
+
+
+def test_resources_checkov_could_not_check_are_marked_in_the_inventory(
+    project_dir: Path, report: AuditReport
+) -> None:
+    password = "urn:pulumi:prod::payments::random:index/randomPassword:RandomPassword::pw"
+    inputs = make_inputs(project_dir)
+    graph = dataclasses.replace(
+        inputs.graph,
+        resources=(
+            *inputs.graph.resources,
+            GraphResource(password, "random:index/randomPassword:RandomPassword", custom=True),
+        ),
+    )
+    skipped = build_report(
+        dataclasses.replace(inputs, graph=graph, checkov_skipped=frozenset({password})),
+        report.provenance,
+    )
+    document = json.loads(render_json(skipped))
+    jsonschema.Draft202012Validator(load_schema()).validate(document)
+    checked = {item["name"]: item["checkedByCheckov"] for item in document["inventory"]}
+    assert checked == {"receipts": True, "transactions": True, "payments": True, "pw": False}
+    page = render_html(skipped)
+    assert "1 of these resources was not checked by checkov" in page
+    assert "pw <small>(not checked by checkov)</small>" in page
+    assert "not checked by checkov" not in render_html(report)
 
 
 def test_provenance_digests_the_stack_config_the_graph_and_the_policy_config(
