@@ -24,12 +24,12 @@ from types import TracebackType
 from typing import IO, Any, Literal, Self
 
 import grpc
-import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from compliance.controls import control_id
 from compliance.errors import UserError
+from compliance.files import read_yaml_mapping
 from compliance.findings import Enforcement, Severity
 from compliance.graph import (
     SECRET_SIGNATURE,
@@ -152,7 +152,7 @@ class PolicyPackProcess:
         self._stack = stack
         self._dry_run = dry_run
         self._python = python
-        self._version = _declared_version(self.pack_dir)
+        self._version = ""
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._channel: grpc.Channel | None = None
@@ -174,6 +174,7 @@ class PolicyPackProcess:
     def start(self) -> None:
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
             raise PolicyPackError(f"{self.pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
+        self._version = _declared_version(self.pack_dir)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         environment = os.environ | {
             "PULUMI_PROJECT": self._project,
@@ -474,13 +475,22 @@ def _integral(value: Any) -> Any:
 
 
 def _declared_version(pack_dir: Path) -> str:
-    """PulumiPolicy.yaml's version, which the CLI prefers to the one the pack reports."""
-    try:
-        document = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text())
-    except (OSError, yaml.YAMLError):
-        return ""
-    version = document.get("version") if isinstance(document, dict) else None
-    return str(version) if version is not None else ""
+    """PulumiPolicy.yaml's version, which the CLI prefers to the one the pack reports (none: "").
+
+    The file must say `runtime: python`: this client starts a pack the way the CLI starts a Python
+    one, and the CLI refuses a manifest it cannot read.
+    """
+    manifest = pack_dir / "PulumiPolicy.yaml"
+    document = read_yaml_mapping(manifest, PolicyPackError)
+    runtime = document.get("runtime")
+    name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if name != "python":
+        raise PolicyPackError(
+            f"{manifest}: runtime: must be python (the pack is run as the CLI runs a Python "
+            f"pack), got {name!r}"
+        )
+    version = document.get("version")
+    return "" if version is None else str(version)
 
 
 def _drain(stream: IO[bytes]) -> None:

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from compliance.errors import UserError
 
 
@@ -24,6 +26,22 @@ def read_json(path: Path, error: type[UserError]) -> Any:
         raise error(
             f"{path}: not JSON (line {cause.lineno}, column {cause.colno}: {cause.msg})"
         ) from None
+
+
+def read_yaml_mapping(path: Path, error: type[UserError]) -> dict[str, Any]:
+    """A YAML file holding a mapping; an empty file is an empty mapping."""
+    text = read_text(path, error)
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as cause:
+        mark = getattr(cause, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise error(f"{path}: not valid YAML{where}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise error(f"{path}: must be a YAML map")
+    return document
 
 
 def write_atomically(path: Path, text: str) -> None:

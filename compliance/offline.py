@@ -42,7 +42,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import settings
 from pulumi.runtime.config import set_all_config
@@ -52,6 +51,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from compliance.aws_sdk import unknown_outputs
 from compliance.errors import UserError
+from compliance.files import read_yaml_mapping
 from compliance.graph import (
     PROVIDER_TYPE_PREFIX,
     SECRET_SIGNATURE,
@@ -131,7 +131,7 @@ class ProgramMessage:
 
 def load_project(project_dir: Path) -> Project:
     path = project_dir / "Pulumi.yaml"
-    document = _read_yaml(path)
+    document = read_yaml_mapping(path, StackConfigError)
     name = document.get("name")
     if not isinstance(name, str) or not name:
         raise StackConfigError(f"{path}: name: required, the project's name")
@@ -156,7 +156,7 @@ def load_project(project_dir: Path) -> Project:
 def load_stack_config(project: Project, stack: str) -> StackConfig:
     """Read `Pulumi.<stack>.yaml` over the project's defaults, as `pulumi config` would show it."""
     path = project.stack_config_path(stack)
-    raw = _read_yaml(path).get("config") or {}
+    raw = read_yaml_mapping(path, StackConfigError).get("config") or {}
     if not isinstance(raw, dict):
         raise StackConfigError(f"{path}: config: must be a map of keys to values")
     values = dict(project.config_defaults)
@@ -500,24 +500,6 @@ def _describe_program_error(error: BaseException, project: Project) -> str:
     message = str(error).strip().splitlines()
     detail = message[0] if message else ""
     return f"{where}: {type(error).__name__}: {detail}".rstrip(": ")
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise StackConfigError(f"{path}: cannot read: {error.strerror}") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise StackConfigError(f"{path}: not valid YAML{where}") from None
-    if document is None:
-        return {}
-    if not isinstance(document, dict):
-        raise StackConfigError(f"{path}: must be a YAML map")
-    return document
 
 
 def _qualified_key(key: str, project: str) -> str:

@@ -280,6 +280,31 @@ def test_directory_without_pulumi_policy_yaml_is_not_a_pack(tmp_path: Path) -> N
         PolicyPackProcess(tmp_path, project="p", stack="s").start()
 
 
+@pytest.mark.parametrize(
+    ("manifest", "complaint"),
+    [
+        ("runtime: [python\n", "not valid YAML (line 2, column 1)"),
+        ("- python\n", "must be a YAML map"),
+        ("runtime: nodejs\nversion: 1.0.0\n", "runtime: must be python"),
+        (
+            "version: 1.0.0\n",
+            "runtime: must be python (the pack is run as the CLI runs a Python pack), got None",
+        ),
+    ],
+)
+def test_a_manifest_the_cli_would_refuse_is_a_pack_error_naming_it(
+    tmp_path: Path, manifest: str, complaint: str
+) -> None:
+    pack_dir = write_pack(tmp_path / "pack", "")
+    (pack_dir / "PulumiPolicy.yaml").write_text(manifest)
+
+    with pytest.raises(PolicyPackError) as raised:
+        PolicyPackProcess(pack_dir, project="p", stack="s").start()
+
+    assert str(raised.value).startswith(f"{pack_dir / 'PulumiPolicy.yaml'}: ")
+    assert complaint in str(raised.value)
+
+
 def test_missing_interpreter_is_a_pack_error(tmp_path: Path) -> None:
     pack_dir = write_pack(tmp_path / "pack", "")
 
