@@ -31,6 +31,10 @@ class PolicyConfigError(UserError):
     """A policy config file that is not what the pack accepts."""
 
 
+_ABSENT = object()
+"""A policy the file does not name (an explicit `null` is a mistake, not an absence)."""
+
+
 @dataclass(frozen=True)
 class PolicyConfigEntry:
     enforcement: Enforcement | None
@@ -53,7 +57,7 @@ def load_policy_config(path: Path | None, pack: PackInfo) -> dict[str, PolicyCon
     if ALL_POLICIES in document:
         every = _level(document[ALL_POLICIES], source, ALL_POLICIES)
     return {
-        policy.name: _entry(policy, document.get(policy.name), every, source)
+        policy.name: _entry(policy, document.get(policy.name, _ABSENT), every, source)
         for policy in pack.policies
     }
 
@@ -85,10 +89,10 @@ def _entry(
         if LEVEL_KEY in given:
             level = _level(given[LEVEL_KEY], source, f"{policy.name}.{LEVEL_KEY}")
         properties = {key: value for key, value in given.items() if key != LEVEL_KEY}
-    elif given is not None:
+    elif given is not _ABSENT:
         raise PolicyConfigError(
             f"{source}: {policy.name}: must be an enforcement level or an object, "
-            f"got {type(given).__name__}"
+            f"got {'null' if given is None else type(given).__name__}"
         )
     return PolicyConfigEntry(level, _validated(policy, properties, source))
 

@@ -102,6 +102,10 @@ def test_object_entry_sets_level_and_properties_over_defaults(tmp_path: Path) ->
         ({"required-tags": {"patterns": {"Owner": "("}}}, "required-tags.patterns.Owner"),
         ({"kms-key-rotation-enabled": {"days": 1}}, "takes no properties, got days"),
         ({"required-tags": ["Owner"]}, "must be an enforcement level or an object, got list"),
+        (
+            {"required-tags": None},
+            "required-tags: must be an enforcement level or an object, got null",
+        ),
         (["required-tags"], "must be a JSON object"),
     ],
 )
