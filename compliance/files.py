@@ -28,20 +28,42 @@ def read_json(path: Path, error: type[UserError]) -> Any:
         ) from None
 
 
-def read_yaml_mapping(path: Path, error: type[UserError]) -> dict[str, Any]:
-    """A YAML file holding a mapping; an empty file is an empty mapping."""
+class _YamlLoader(yaml.SafeLoader):
+    """Safe YAML that keeps dates as written, so the reader checks them and names a bad one."""
+
+
+def _as_written(loader: _YamlLoader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_written)
+
+
+def read_yaml(path: Path, error: type[UserError]) -> Any:
+    """A YAML document; malformed YAML is one line with its line, column and problem."""
     text = read_text(path, error)
     try:
-        document = yaml.safe_load(text)
+        return yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as cause:
-        mark = getattr(cause, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise error(f"{path}: not valid YAML{where}") from None
+        raise error(f"{path}: not valid YAML: {_yaml_problem(cause)}") from None
+
+
+def read_yaml_mapping(path: Path, error: type[UserError]) -> dict[str, Any]:
+    """A YAML file holding a mapping; an empty file is an empty mapping."""
+    document = read_yaml(path, error)
     if document is None:
         return {}
     if not isinstance(document, dict):
         raise error(f"{path}: must be a YAML map")
     return document
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's own message spans several lines, with a snippet."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return " ".join(str(error).split())
 
 
 def write_atomically(path: Path, text: str) -> None:

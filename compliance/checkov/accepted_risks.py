@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from compliance.errors import UserError
-from compliance.files import read_text
+from compliance.files import read_yaml
 from compliance.findings import AcceptedRisk
 from compliance.graph import GraphResource
 
@@ -29,17 +27,6 @@ TOP_LEVEL_KEY = "accepted_risks"
 _FIELDS = frozenset({"check", "scope", "justification", "owner", "expires"})
 _MIN_JUSTIFICATION_WORDS = 6
 _DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML that keeps dates as written, so `expires` is checked here and a bad one is named."""
-
-
-def _as_written(loader: _Loader, node: yaml.ScalarNode) -> str:
-    return str(loader.construct_scalar(node))
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _as_written)
 
 
 class AcceptedRiskError(UserError):
@@ -67,11 +54,7 @@ def load_accepted_risks(
     path: Path, known_checks: Collection[str], today: datetime.date
 ) -> tuple[AcceptedRiskEntry, ...]:
     """Read and validate the file; entries are checked against checkov's check ids and `today`."""
-    text = read_text(path, AcceptedRiskError)
-    try:
-        document = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as error:
-        raise AcceptedRiskError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
+    document = read_yaml(path, AcceptedRiskError)
     if document is None:
         return ()
     if (
@@ -161,11 +144,3 @@ def _date(raw: Any, where: str) -> datetime.date | None:
         with contextlib.suppress(ValueError):
             return datetime.date.fromisoformat(raw)
     raise AcceptedRiskError(f"{where}: expires: {raw!r} is not a date (YYYY-MM-DD)")
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    """One line: what is wrong and where (PyYAML's own message spans several, with a snippet)."""
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        mark = error.problem_mark
-        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
-    return " ".join(str(error).split())

@@ -283,7 +283,7 @@ def test_directory_without_pulumi_policy_yaml_is_not_a_pack(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("manifest", "complaint"),
     [
-        ("runtime: [python\n", "not valid YAML (line 2, column 1)"),
+        ("runtime: [python\n", "not valid YAML: line 2, column 1: "),
         ("- python\n", "must be a YAML map"),
         ("runtime: nodejs\nversion: 1.0.0\n", "runtime: must be python"),
         (

@@ -152,7 +152,7 @@ def test_missing_stack_config_is_a_user_error_naming_the_file() -> None:
 
 
 def test_malformed_stack_config_names_file_and_line() -> None:
-    with pytest.raises(UserError, match=r"Pulumi\.malformed\.yaml: not valid YAML \(line 3"):
+    with pytest.raises(UserError, match=r"Pulumi\.malformed\.yaml: not valid YAML: line 3, column"):
         run_program(PROJECT, "malformed")
 
 
