@@ -33,12 +33,6 @@ class AwsTypes:
         return self.same(token) in self.taggable
 
 
-def matches(token: str, *wanted: str) -> bool:
-    """Whether `token` is one of `wanted`, under either its v6 or its v7 name."""
-    same = aws_types().same
-    return same(token) in {same(w) for w in wanted}
-
-
 @functools.cache
 def aws_types() -> AwsTypes:
     spec = importlib.util.find_spec("pulumi_aws")

@@ -6,6 +6,7 @@ Tokens are written once here in their current (v7) form; `aws_types` maps older 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,11 +25,12 @@ class Kinds:
 
 
 def of_type(label: str, *tokens: str) -> Kinds:
-    def test(token: str) -> bool:
-        same = aws_types().same
-        return same(token) in {same(t) for t in tokens}
+    @functools.cache
+    def wanted() -> frozenset[str]:
+        """The tokens in their current form, worked out once on first use (not on import)."""
+        return frozenset(map(aws_types().same, tokens))
 
-    return Kinds(label, test)
+    return Kinds(label, lambda token: aws_types().same(token) in wanted())
 
 
 def any_of(label: str, *kinds: Kinds) -> Kinds:
