@@ -88,14 +88,14 @@ def build_package(package: str, out_dir: Path) -> BuiltPackage:
 def _package_files(package: str) -> dict[str, Path]:
     """Archive name -> source file: the function's folder at the root, beside the shared modules
     its code needs."""
-    files = dict(_files_under(PACKAGES_ROOT / package, prefix=""))
+    files = dict(_files_under(PACKAGES_ROOT / package))
     if any(name.split("/")[0] == SHARED_PACKAGE for name in files):
         raise PackagingError(
             f"lambda_packages/{package}/{SHARED_PACKAGE} must not exist: "
             "it would shadow the shared package in the zip"
         )
     needed = _shared_modules_needed(files.values())
-    shared = _files_under(SHARED_SOURCE_ROOT / SHARED_PACKAGE, prefix="")
+    shared = _files_under(SHARED_SOURCE_ROOT / SHARED_PACKAGE)
     return files | {f"{SHARED_PACKAGE}/{name}": path for name, path in shared if name in needed}
 
 
@@ -130,11 +130,11 @@ def _shared_imports(source: Path) -> Iterator[str]:
                 yield rest.split(".")[0]
 
 
-def _files_under(folder: Path, prefix: str) -> Iterator[tuple[str, Path]]:
+def _files_under(folder: Path) -> Iterator[tuple[str, Path]]:
     for path in folder.rglob("*"):
         relative = path.relative_to(folder)
         if path.is_file() and _is_shipped(relative):
-            yield prefix + relative.as_posix(), path
+            yield relative.as_posix(), path
 
 
 def _is_shipped(relative: Path) -> bool:
