@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from compliance.graph import UNKNOWN, is_secret
+from compliance.graph import UNKNOWN, GraphResource, is_secret
 
 REDACTED = "[redacted]"
 UNKNOWN_DISPLAY = "[unknown during preview]"
@@ -51,6 +51,10 @@ class ResourceRef:
     urn: str
     type: str
     name: str
+
+
+def resource_ref(resource: GraphResource) -> ResourceRef:
+    return ResourceRef(urn=resource.urn, type=resource.type, name=resource.name)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,17 @@ class ResourceGraph:
     def get(self, urn: str) -> GraphResource | None:
         return self._by_urn.get(urn)
 
+    @property
+    def root(self) -> GraphResource | None:
+        """The stack resource (`pulumi:pulumi:Stack`), parent of the others."""
+        return _root(self.resources)
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """The stack's outputs, which the root stack resource holds."""
+        root = self.root
+        return dict(root.outputs) if root else {}
+
     def provider_of(self, resource: GraphResource) -> GraphResource | None:
         if resource.provider is None:
             return None
@@ -156,8 +167,7 @@ class ResourceGraph:
             for index, raw in enumerate(raw_resources)
         )
         _check_provider_references(resources, source)
-        stack = next((r for r in resources if r.type == STACK_TYPE), None)
-        project, stack_name = _project_and_stack(resources, stack)
+        project, stack_name = _project_and_stack(resources)
         return cls(project=project, stack=stack_name, resources=resources)
 
     @classmethod
@@ -165,10 +175,12 @@ class ResourceGraph:
         return cls.from_stack_export(read_json(path, GraphError), str(path))
 
 
-def _project_and_stack(
-    resources: tuple[GraphResource, ...], stack: GraphResource | None
-) -> tuple[str, str]:
-    first = stack or (resources[0] if resources else None)
+def _root(resources: tuple[GraphResource, ...]) -> GraphResource | None:
+    return next((r for r in resources if r.type == STACK_TYPE), None)
+
+
+def _project_and_stack(resources: tuple[GraphResource, ...]) -> tuple[str, str]:
+    first = _root(resources) or (resources[0] if resources else None)
     if first is None:
         return "", ""
     # urn:pulumi:<stack>::<project>::<type>::<name>

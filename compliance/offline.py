@@ -115,9 +115,12 @@ class Project:
 @dataclass(frozen=True)
 class OfflineRun:
     graph: ResourceGraph
-    outputs: dict[str, Any]
     messages: tuple[ProgramMessage, ...] = ()
     """What the program logged (`pulumi.log`), info and above, in order."""
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.graph.outputs
 
 
 @dataclass(frozen=True)
@@ -202,9 +205,9 @@ def run_program(
     except Exception as error:
         raise ProgramError(_describe_program_error(error, project)) from error
     graph = ResourceGraph(project.name, stack, monitor.resources_in_order())
-    root = graph.resources[0].urn if graph.resources else ""
+    root = graph.root.urn if graph.root else ""
     messages = tuple(replace(m, urn=m.urn or root) for m in engine.messages)
-    return OfflineRun(graph, monitor.stack_outputs(), messages)
+    return OfflineRun(graph, messages)
 
 
 class OfflineMocks(Mocks):
@@ -256,10 +259,6 @@ class RecordingMonitor(MockMonitor):
         provider can reach the monitor before the stack's own registration does)."""
         resources = list(self._recorded.values())
         return tuple(sorted(resources, key=lambda r: r.type != STACK_TYPE))
-
-    def stack_outputs(self) -> dict[str, Any]:
-        stack = next((r for r in self._recorded.values() if r.type == STACK_TYPE), None)
-        return dict(stack.outputs) if stack else {}
 
     def RegisterResource(
         self, request: resource_pb2.RegisterResourceRequest

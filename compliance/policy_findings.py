@@ -36,8 +36,16 @@ from compliance.events import (
     policy_event,
     policy_remediation_event,
 )
-from compliance.findings import Enforcement, Finding, Outcome, ResourceRef, Severity, Source
-from compliance.graph import STACK_TYPE, GraphResource, ResourceGraph
+from compliance.findings import (
+    Enforcement,
+    Finding,
+    Outcome,
+    ResourceRef,
+    Severity,
+    Source,
+    resource_ref,
+)
+from compliance.graph import GraphResource, ResourceGraph
 from compliance.policy_config import PolicyConfigEntry, load_policy_config
 
 DEFAULT_SEVERITY = Severity.MEDIUM
@@ -203,7 +211,6 @@ class _Recorder:
         self._levels = levels
         self._graph = graph
         self._policies = {p.name: p for p in pack.policies}
-        self._root = next((r for r in graph.resources if r.type == STACK_TYPE), None)
         self.findings: list[Finding] = []
         self.events: list[dict[str, Any]] = []
 
@@ -233,7 +240,7 @@ class _Recorder:
                 before = remediation.properties
 
     def resource_result(self, resource: GraphResource, result: AnalyzeResult) -> None:
-        ref = _ref(resource)
+        ref = resource_ref(resource)
         passed, failed = self._verdicts(result, "resource", ref, lambda _: (resource.urn, ref))
         self.events.append(
             analyze_summary_event(
@@ -259,8 +266,8 @@ class _Recorder:
     def _stack_target(self, diagnostic: Diagnostic) -> tuple[str, ResourceRef | None]:
         """A stack diagnostic's event goes to its resource when in the stack, else the root."""
         resource = self._graph.get(diagnostic.urn) if diagnostic.urn else None
-        target = resource or self._root
-        return (target.urn if target else ""), (_ref(resource) if resource else None)
+        target = resource or self._graph.root
+        return (target.urn if target else ""), (resource_ref(resource) if resource else None)
 
     def _verdicts(
         self,
@@ -361,7 +368,3 @@ class _Recorder:
             enforcement=enforcement.value,
             severity=None,
         )
-
-
-def _ref(resource: GraphResource) -> ResourceRef:
-    return ResourceRef(urn=resource.urn, type=resource.type, name=resource.name)

@@ -20,7 +20,7 @@ from compliance.analyzer import PolicyPackProcess
 from compliance.errors import UserError
 from compliance.events import summary_event, write_event_log
 from compliance.findings import Enforcement, Outcome, redact
-from compliance.graph import STACK_TYPE, GraphResource, ResourceGraph
+from compliance.graph import GraphResource, ResourceGraph
 from compliance.offline import ProgramMessage, load_project, run_program
 from compliance.policy_findings import BackgroundAnalysis, PolicyRun, analyze_graph
 
@@ -43,11 +43,14 @@ class PreviewResult:
     mode: Mode
     graph: ResourceGraph
     policy: PolicyRun
-    outputs: dict[str, Any]
     source: str
     """What was analyzed: the stack's name, or the state file's path."""
     messages: tuple[ProgramMessage, ...] = ()
     """What the program logged while it ran (offline mode)."""
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.graph.outputs
 
     @property
     def exit_code(self) -> int:
@@ -78,7 +81,7 @@ def preview(
         running.callback(analysis.close)
         run = run_program(project_dir, stack, on_register=analysis.submit)
         policy = analysis.session().finish(run.graph)
-    result = PreviewResult("offline", run.graph, policy, run.outputs, stack, run.messages)
+    result = PreviewResult("offline", run.graph, policy, stack, run.messages)
     _write(result, build_dir, changes={"create": len(_shown(result.graph))})
     return result
 
@@ -89,9 +92,7 @@ def analyze_state(
     """The same policy analysis on a deployed stack's `pulumi stack export` document."""
     graph = ResourceGraph.load(state_file)
     policy = analyze_graph(graph, pack_dir, policy_config, dry_run=False)
-    stack = next((r for r in graph.resources if r.type == STACK_TYPE), None)
-    outputs = dict(stack.outputs) if stack else {}
-    result = PreviewResult("state", graph, policy, outputs, str(state_file))
+    result = PreviewResult("state", graph, policy, str(state_file))
     _write(result, build_dir, changes={"same": len(_shown(graph))})
     return result
 

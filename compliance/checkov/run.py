@@ -18,7 +18,7 @@ from compliance.checkov.controls import controls_for, severity_for
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
 from compliance.checkov.scan import CheckovError, CheckResult, Scan, known_check_ids, scan_plan
 from compliance.files import write_atomically
-from compliance.findings import Enforcement, Finding, Outcome, ResourceRef, Source
+from compliance.findings import Enforcement, Finding, Outcome, ResourceRef, Source, resource_ref
 from compliance.graph import GraphResource, ResourceGraph
 
 
@@ -80,7 +80,7 @@ def run_checkov(
         converted=plan.converted,
         accepted=tuple(f for f in findings if f.outcome is Outcome.ACCEPTED_RISK),
         checkov_version=scan.checkov_version,
-        skipped=tuple(_ref(resource) for resource in plan.skipped),
+        skipped=tuple(resource_ref(resource) for resource in plan.skipped),
     )
 
 
@@ -128,7 +128,7 @@ def _finding(
         enforcement=Enforcement.MANDATORY,
         outcome=Outcome.ACCEPTED_RISK if entry else outcome,
         message=_message(result, resource),
-        resource=_ref(resource),
+        resource=resource_ref(resource),
         remediation=result.guideline or f"Change {resource.name} so that: {result.check_name}.",
         accepted_risk=entry.as_accepted_risk() if entry else None,
         extra=extra,
@@ -138,7 +138,3 @@ def _finding(
 def _message(result: CheckResult, resource: GraphResource) -> str:
     verdict = "passed" if result.passed else "failed"
     return f"{result.check_id} {verdict} on {resource.name}: {result.check_name}"
-
-
-def _ref(resource: GraphResource) -> ResourceRef:
-    return ResourceRef(urn=resource.urn, type=resource.type, name=resource.name)
