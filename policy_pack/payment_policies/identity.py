@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, Resource, pci, resource_policy
 from payment_policies.kinds import IAM_DOCUMENTS, ROLES
-from payment_policies.props import block, blocks, is_unknown, json_object, known
+from payment_policies.props import block, blocks, is_unknown, json_object, known, known_within
 
 
 def documents(resource: Resource) -> list[tuple[str, Any]]:
@@ -31,6 +31,26 @@ def statements(document: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(decoded, dict):
         return []
     return blocks(decoded.get("Statement"))
+
+
+def some_statement_holds(
+    found: Sequence[tuple[Resource, str, Any]], holds: Callable[[dict[str, Any]], bool]
+) -> bool:
+    """Whether a statement of the documents `found` (carrier, where on it, document) `holds`.
+
+    Known documents are judged first, so one that holds decides even beside unknown ones; when
+    none holds, a value unknown during preview anywhere in a document raises, as it might.
+    """
+    if any(
+        holds(statement)
+        for carrier, where, document in found
+        if not is_unknown(document)
+        for statement in statements(document, f"{carrier.name}.{where}")
+    ):
+        return True
+    for carrier, where, document in found:
+        known_within(document, f"{carrier.name}.{where}")
+    return False
 
 
 def as_list(value: Any) -> list[Any]:

@@ -15,9 +15,9 @@ from payment_policies.declare import (
     resource_policy,
     stack_policy,
 )
-from payment_policies.identity import as_list, documents, statements
+from payment_policies.identity import as_list, documents, some_statement_holds
 from payment_policies.kinds import AWS_RESOURCES, ROLE_POLICIES, ROLES
-from payment_policies.props import block, is_set, is_unknown, known
+from payment_policies.props import block, is_set, known
 
 REGION_KEY = "aws:requestedregion"
 ALLOWED_REGIONS = {
@@ -76,15 +76,8 @@ def _roles_region_restricted(stack: Stack, config: Config) -> Iterator[tuple[Res
             for carrier in carriers
             for where, document in documents(carrier)
         ]
-        judged = [(c, w, d) for c, w, d in found if not is_unknown(d)]
-        if any(
-            _restricts_region(statement, allowed)
-            for carrier, where, document in judged
-            for statement in statements(document, where)
-        ):
+        if some_statement_holds(found, lambda statement: _restricts_region(statement, allowed)):
             continue
-        for carrier, where, document in found:
-            known(document, f"{carrier.name}.{where}")
         yield (
             role,
             (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -10,14 +11,14 @@ from pulumi_policy import EnforcementLevel, Severity
 from pulumi_policy.proxy import UnknownValueError
 
 from payment_policies.declare import Config, Resource, Stack, pci, stack_policy
-from payment_policies.identity import as_list, statements
+from payment_policies.identity import as_list, some_statement_holds, statements
 from payment_policies.kinds import (
     BUCKET_POLICIES,
     BUCKET_VERSIONING,
     BUCKETS,
     PUBLIC_ACCESS_BLOCKS,
 )
-from payment_policies.props import block, dig, is_off, is_unknown, known, known_within
+from payment_policies.props import block, dig, is_off, is_unknown, known
 
 BUCKET_IDENTITY = ("bucket", "id")
 PUBLIC_ACCESS_FLAGS = (
@@ -155,24 +156,18 @@ def _insecure_transport_denied(stack: Stack, _: Config) -> Iterator[tuple[Resour
         if not policies:
             yield bucket, "bucket has no bucket policy, so nothing denies requests without TLS"
             continue
-        documents = [(policy, policy.props.get("policy")) for policy in policies]
+        documents = [(policy, "policy", policy.props.get("policy")) for policy in policies]
         try:
             arn = _bucket_arn(bucket)
-            if any(
-                _denies_insecure_transport(statement, arn)
-                for policy, document in documents
-                if not is_unknown(document)
-                for statement in statements(document, f"{policy.name}.policy")
-            ):
+            denies = functools.partial(_denies_insecure_transport, bucket_arn=arn)
+            if some_statement_holds(documents, denies):
                 continue
-            for policy, document in documents:
-                known_within(document, f"{policy.name}.policy")
         except UnknownValueError as unknown:
             # Judge every other bucket first; the engine then reports the policy unable to run.
             unjudged.append(unknown)
             continue
-        for policy, document in documents:
-            seen = [s.get("Sid", s.get("Effect")) for s in statements(document, "policy")]
+        for policy, where, document in documents:
+            seen = [s.get("Sid", s.get("Effect")) for s in statements(document, where)]
             yield (
                 policy,
                 (

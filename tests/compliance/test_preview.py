@@ -62,7 +62,7 @@ def test_clean_preview_of_the_stack_exits_zero(clean: tuple[int, str]) -> None:
     assert code == 0, out
     assert "Mode: offline" in out
     assert "\nPolicies:\n" in out
-    assert "payment-stack-guard@v1.1.1" in out
+    assert "payment-stack-guard@v1.1.2" in out
     assert "❌" not in out
     assert "- [mandatory]" not in out
     assert " +   pulumi:pulumi:Stack" in out
@@ -79,7 +79,7 @@ def test_preview_writes_the_graph_and_engine_events(clean: tuple[int, str], buil
     assert [e["sequence"] for e in events] == list(range(len(events)))
     summary = events[-1]["summaryEvent"]
     assert summary["isPreview"]
-    assert summary["PolicyPacks"] == {"payment-stack-guard": "v1.1.1"}
+    assert summary["PolicyPacks"] == {"payment-stack-guard": "v1.1.2"}
     created = summary["resourceChanges"]["create"]
     assert f"+ {created} to create" in clean[1]
     analyzed = [e for e in events if "policyAnalyzeSummaryEvent" in e]

@@ -176,6 +176,30 @@ def test_stack_policy_needing_an_unknown_policy_document_is_unable_to_run(
     assert "processor-role.inlinePolicies[0] can't be known during preview" in messages[0]
 
 
+def test_region_deny_with_an_unknown_region_list_is_unable_to_run(
+    pack: PolicyPackProcess,
+) -> None:
+    deny = {
+        "Effect": "Deny",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": [UNKNOWN]}},
+    }
+    stack = compliant_stack()
+    stack["processor-role"] = with_inputs(
+        stack["processor-role"],
+        inlinePolicies=[{"name": "region", "policy": {"Statement": [deny]}}],
+    )
+
+    verdict, messages = stack_verdict(pack, "iam-role-region-restricted", stack, None)
+
+    assert verdict == "not-run"
+    assert (
+        "value at .processor-role.inlinePolicies[0].Statement[0].Condition.StringNotEquals"
+        ".aws:RequestedRegion[0] can't be known during preview" in messages[0]
+    )
+
+
 def test_known_region_deny_beside_an_unknown_document_still_passes(
     pack: PolicyPackProcess,
 ) -> None:
