@@ -24,22 +24,16 @@ from types import TracebackType
 from typing import IO, Any, Literal, Self
 
 import grpc
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from compliance.controls import control_id
 from compliance.errors import UserError
 from compliance.files import read_yaml_mapping
 from compliance.findings import Enforcement, Severity
-from compliance.graph import (
-    SECRET_SIGNATURE,
-    SECRET_SIGNATURE_KEY,
-    UNKNOWN,
-    GraphResource,
-    ResourceGraph,
-    is_secret,
-)
+from compliance.graph import UNKNOWN, GraphResource, ResourceGraph, is_secret, secret
 from compliance.policy_config import PolicyConfigEntry
+from compliance.structs import struct_dict
 
 START_TIMEOUT_SECONDS = 60.0
 CALL_TIMEOUT_SECONDS = 120.0
@@ -267,7 +261,7 @@ class PolicyPackProcess:
                 pack_name=r.policyPackName,
                 pack_version=self._version or r.policyPackVersion,
                 description=r.description,
-                properties=_struct_dict(r.properties) if r.HasField("properties") else None,
+                properties=struct_dict(r.properties) if r.HasField("properties") else None,
                 diagnostic=r.diagnostic,
             )
             for r in reply.remediations
@@ -406,7 +400,7 @@ def wire_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
 
 def _wire_value(value: Any) -> Any:
     if is_secret(value):
-        return {SECRET_SIGNATURE_KEY: SECRET_SIGNATURE, "value": _secret_value(value)}
+        return secret(_secret_value(value))
     if isinstance(value, Mapping):
         return {key: _wire_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -442,7 +436,7 @@ def _policy_info(policy: analyzer_pb2.PolicyInfo) -> PolicyInfo:
     if policy.HasField("configSchema") and policy.configSchema.properties.fields:
         schema = {
             "type": "object",
-            "properties": _struct_dict(policy.configSchema.properties),
+            "properties": struct_dict(policy.configSchema.properties),
             "required": list(policy.configSchema.required),
         }
     return PolicyInfo(
@@ -457,21 +451,6 @@ def _policy_info(policy: analyzer_pb2.PolicyInfo) -> PolicyInfo:
         config_schema=schema,
         kind="stack" if policy.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
     )
-
-
-def _struct_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return dict(_integral(json_format.MessageToDict(struct)))
-
-
-def _integral(value: Any) -> Any:
-    """JSON as it was before the wire: protobuf Structs carry every number as a float."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _integral(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_integral(item) for item in value]
-    return value
 
 
 def _declared_version(pack_dir: Path) -> str:

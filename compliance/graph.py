@@ -34,6 +34,11 @@ def is_secret(value: object) -> bool:
     return isinstance(value, Mapping) and value.get(SECRET_SIGNATURE_KEY) == SECRET_SIGNATURE
 
 
+def secret(value: object) -> dict[str, object]:
+    """`value` marked secret, as the engine passes a secret to a program or a policy pack."""
+    return {SECRET_SIGNATURE_KEY: SECRET_SIGNATURE, "value": value}
+
+
 def urn_name(urn: str) -> str:
     """The logical name, the last `::` segment of a URN."""
     return urn.rsplit("::", 1)[-1]

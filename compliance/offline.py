@@ -35,14 +35,14 @@ import sys
 import threading
 import traceback
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks
@@ -54,15 +54,15 @@ from compliance.errors import UserError
 from compliance.files import read_yaml_mapping
 from compliance.graph import (
     PROVIDER_TYPE_PREFIX,
-    SECRET_SIGNATURE,
-    SECRET_SIGNATURE_KEY,
     STACK_TYPE,
     UNKNOWN,
     GraphResource,
     ResourceGraph,
     provider_urn,
+    secret,
 )
 from compliance.quiet import quieted
+from compliance.structs import struct_dict
 
 PLACEHOLDER_ACCOUNT_ID = "123456789012"
 """The AWS account offline previews run as (AWS's documentation example account)."""
@@ -96,7 +96,7 @@ class StackConfig:
             namespace, _, name = key.partition(":")
             if namespace != package:
                 continue
-            inputs[name] = _secret(value) if key in self.secret_keys else value
+            inputs[name] = secret(value) if key in self.secret_keys else value
         return inputs
 
 
@@ -266,7 +266,7 @@ class RecordingMonitor(MockMonitor):
         with self._lock:
             urn = self._urn(request.parent, request.type, request.name)
             provider = request.provider or None
-            inputs = _plain(json_format.MessageToDict(request.object))
+            inputs = struct_dict(request.object)
             unknown = unknown_outputs(request.type, inputs) if request.custom else {}
             if (
                 request.custom
@@ -301,7 +301,7 @@ class RecordingMonitor(MockMonitor):
     def RegisterResourceOutputs(
         self, request: resource_pb2.RegisterResourceOutputsRequest
     ) -> empty_pb2.Empty:
-        outputs = _plain(json_format.MessageToDict(request.outputs))
+        outputs = struct_dict(request.outputs)
         with self._lock:
             registered = self._recorded.get(request.urn)
             if registered is not None:
@@ -512,20 +512,5 @@ def _config_text(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def _secret(value: object) -> dict[str, object]:
-    return {SECRET_SIGNATURE_KEY: SECRET_SIGNATURE, "value": value}
-
-
 def _package(token: str) -> str:
     return token.split(":", 1)[0]
-
-
-def _plain(value: Any) -> Any:
-    """Protobuf `Struct` numbers are doubles; a state file writes whole numbers as integers."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value

@@ -23,9 +23,9 @@ from compliance.checkov.shapes import Field, Kind, Shape, resource_shape
 from compliance.checkov.types import AWS_PACKAGE, is_aws, snake_case, terraform_type
 from compliance.graph import (
     PROVIDER_TYPE_PREFIX,
-    SECRET_SIGNATURE_KEY,
     GraphResource,
     ResourceGraph,
+    is_secret,
     is_unknown,
     provider_urn,
 )
@@ -305,7 +305,7 @@ def _guess_field(key: str, value: Any) -> Field:
 
 
 def _is_dropped(value: Any) -> bool:
-    return is_unknown(value) or (isinstance(value, Mapping) and SECRET_SIGNATURE_KEY in value)
+    return is_unknown(value) or is_secret(value)
 
 
 def _contains_dropped(value: Any) -> bool:
