@@ -8,6 +8,7 @@ PENDING with a lease (the claiming invocation's remaining time) and becomes COMP
 receipt is stored; a PENDING item whose lease has run out (its invocation died) may be taken over.
 """
 
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -168,13 +169,10 @@ class TransactionStore:
                 raise
             return InFlight()
         return Claimed(
-            Transaction(
-                transaction_id=transaction.transaction_id,
-                payment=transaction.payment,
-                request_hash=transaction.request_hash,
+            dataclasses.replace(
+                transaction,
                 created_at=item["createdAt"]["S"],
                 environment=item["environment"]["S"],
-                attempt_id=transaction.attempt_id,
             )
         )
 
