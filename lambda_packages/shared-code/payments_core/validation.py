@@ -104,15 +104,17 @@ def _field_problems(document: Mapping[str, object], checks: dict[str, _Check]) -
             if field not in OPTIONAL_FIELDS:
                 yield Problem(field, "is required")
             continue
-        value = document[field]
-        problem = _card_number_problem(field, value)
-        if problem is None and not isinstance(value, str):
-            problem = Problem(field, "must be a string")
-        if problem is None and isinstance(value, str):
-            message = check(value)
-            problem = Problem(field, message) if message else None
-        if problem is not None:
+        if problem := _field_problem(field, document[field], check):
             yield problem
+
+
+def _field_problem(field: str, value: object, check: _Check) -> Problem | None:
+    if problem := _card_number_problem(field, value):
+        return problem
+    if not isinstance(value, str):
+        return Problem(field, "must be a string")
+    message = check(value)
+    return Problem(field, message) if message else None
 
 
 def _unknown_field_problems(
