@@ -195,7 +195,7 @@ def run_program(
     program = project.main / "__main__.py"
     if not program.is_file():
         raise StackConfigError(f"{project.directory / 'Pulumi.yaml'}: main: no {program}")
-    monitor = RecordingMonitor(OfflineMocks(config), project.name, stack, config, on_register)
+    monitor = RecordingMonitor(OfflineMocks(), project.name, stack, config, on_register)
     engine = RecordingEngine()
     context = contextvars.copy_context()
     try:
@@ -212,9 +212,6 @@ def run_program(
 
 class OfflineMocks(Mocks):
     """Answers the engine's side of invokes and reads; registrations are handled by the monitor."""
-
-    def __init__(self, config: StackConfig) -> None:
-        self._config = config
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == CALLER_IDENTITY_TOKEN:

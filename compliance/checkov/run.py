@@ -28,8 +28,6 @@ class CheckovRun:
     scanned: int
     """Resources checkov read from the plan; always equal to `converted`."""
     converted: int
-    accepted: tuple[Finding, ...]
-    """The findings an accepted risk covers (also in `findings`)."""
     checkov_version: str
     skipped: tuple[ResourceRef, ...] = field(default=())
     """Custom resources of other packages than pulumi-aws, which checkov cannot check."""
@@ -37,6 +35,11 @@ class CheckovRun:
     @property
     def failed(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.outcome is Outcome.FAIL)
+
+    @property
+    def accepted(self) -> tuple[Finding, ...]:
+        """The findings an accepted risk covers."""
+        return tuple(f for f in self.findings if f.outcome is Outcome.ACCEPTED_RISK)
 
 
 def run_checkov(
@@ -78,7 +81,6 @@ def run_checkov(
         findings=findings,
         scanned=len(scan.scanned),
         converted=plan.converted,
-        accepted=tuple(f for f in findings if f.outcome is Outcome.ACCEPTED_RISK),
         checkov_version=scan.checkov_version,
         skipped=tuple(resource_ref(resource) for resource in plan.skipped),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
 from compliance.findings import Finding, Outcome
@@ -15,9 +16,7 @@ _COLUMNS = (Outcome.PASS, Outcome.FAIL, Outcome.ACCEPTED_RISK)
 
 def render(run: CheckovRun, source: str, out: TextIO) -> None:
     counts = Counter(finding.outcome for finding in run.findings)
-    by_check: dict[str, list[Finding]] = defaultdict(list)
-    for finding in run.findings:
-        by_check[finding.rule].append(finding)
+    by_check = _by_check(run.findings)
     print(
         f"checkov {run.checkov_version} over {source}: {run.converted} resources converted, "
         f"{run.scanned} scanned",
@@ -32,7 +31,7 @@ def render(run: CheckovRun, source: str, out: TextIO) -> None:
         file=out,
     )
     print(f"{'check':<13} {'passed':>6} {'failed':>6} {'accepted':>8}  name", file=out)
-    for check, findings in sorted(by_check.items(), key=lambda item: _check_order(item[0])):
+    for check, findings in by_check:
         per = Counter(f.outcome for f in findings)
         numbers = " ".join(f"{per[o]:>{w}}" for o, w in zip(_COLUMNS, (6, 6, 8), strict=True))
         print(f"{check:<13} {numbers}  {findings[0].extra.get('check_name', '')}", file=out)
@@ -44,10 +43,7 @@ def _section(title: str, findings: tuple[Finding, ...], out: TextIO) -> None:
     if not findings:
         return
     print(f"\n{title}:", file=out)
-    by_check: dict[str, list[Finding]] = defaultdict(list)
-    for finding in findings:
-        by_check[finding.rule].append(finding)
-    for check, found in sorted(by_check.items(), key=lambda item: _check_order(item[0])):
+    for check, found in _by_check(findings):
         first = found[0]
         print(
             f"  {check} {first.extra.get('check_name', '')} [{', '.join(first.controls)}]",
@@ -62,6 +58,14 @@ def _section(title: str, findings: tuple[Finding, ...], out: TextIO) -> None:
             print(
                 f"    accepted ({risk.scope}, owner {risk.owner}): {risk.justification}", file=out
             )
+
+
+def _by_check(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    """The findings grouped by check, in check order."""
+    by_check: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_check[finding.rule].append(finding)
+    return sorted(by_check.items(), key=lambda item: _check_order(item[0]))
 
 
 def _check_order(check: str) -> tuple[str, int]:
