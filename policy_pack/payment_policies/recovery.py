@@ -68,9 +68,9 @@ def _backup_retention(plan: Resource, config: Config) -> Iterator[str]:
     minimum = config["minimumRetentionDays"]
     for index, rule in enumerate(blocks(plan.props.get("rules") or plan.props.get("rule"))):
         delete_after = block(rule.get("lifecycle")).get("deleteAfter")
-        days = number(delete_after)
         if delete_after is None or is_unknown(delete_after):
             continue
+        days = number(delete_after)
         if days is None or days < minimum:
             yield (
                 f"rules[{index}] ({rule.get('ruleName')!r}) keeps backups {delete_after!r} days, "

@@ -15,7 +15,7 @@ from payment_policies.declare import (
     stack_policy,
 )
 from payment_policies.kinds import FUNCTIONS, METHOD_SETTINGS, STAGES
-from payment_policies.props import block, is_set, is_unknown, number
+from payment_policies.props import block, is_unknown, number
 
 
 def _same_api(settings: Resource, stage: Resource) -> bool:
@@ -104,7 +104,7 @@ def _reserved_concurrency(function: Resource, _: Config) -> Iterator[str]:
     if is_unknown(value):
         return
     reserved = number(value)
-    if not is_set(value) or reserved is None or reserved < 1:
+    if reserved is None or reserved < 1:
         yield f"function has no reserved concurrency (reservedConcurrentExecutions: {value!r})"
 
 
