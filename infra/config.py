@@ -79,10 +79,12 @@ def _pattern(regex: str, rule: str) -> Callable[[str], str]:
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
+        # int() strips fewer characters than str.strip() (not "\x1f"): convert what was checked.
+        digits = text.strip()
         # Bounded length: Python refuses to convert integers of more than 4300 digits.
-        if not re.fullmatch(r"[0-9]{1,18}", text.strip()) or not low <= int(text) <= high:
+        if not re.fullmatch(r"[0-9]{1,18}", digits) or not low <= int(digits) <= high:
             raise InvalidValue(f"must be a whole number from {low} to {high}")
-        return int(text)
+        return int(digits)
 
     return parse
 
