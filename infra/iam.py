@@ -1,12 +1,15 @@
-"""IAM: trust policies, the region restriction every role carries, and the functions' role.
+"""IAM: trust policies, the region restriction every role carries, and one role per function.
 
-The functions' data access names its resources by the ARNs built from their physical names, so
-the policy is known during a preview and checkable by the policy pack there. Their use of the key
-is granted by the key's own policy (`infra.kms`), which needs no ARN that AWS generates either.
+Each function's role grants what its own code calls and nothing more (PCI DSS 7.2.2): its log
+group and X-Ray for every function, the payment data only for the packages that use it
+(`infra.inventory.PAYMENT_DATA_PACKAGES`). The policies name resources by the ARNs built from
+their physical names, so they are known during a preview and checkable by the policy pack there.
+Use of the key is granted by the key's own policy (`infra.kms`) to the roles of the functions
+that use the data, which needs no ARN that AWS generates either.
 """
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -69,16 +72,23 @@ def restrict_to_region(
 
 
 @dataclass(frozen=True)
+class PaymentData:
+    """Physical names of the payment data, for the functions whose code uses it."""
+
+    transactions_table: str
+    customers_table: str
+    receipts_bucket_name: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class LambdaRoleArgs:
     names: Names
     region: str
     account_id: pulumi.Output[str]
-    function_names: Sequence[str]
-    """Inventory names of the functions that run with the role (their log groups)."""
-    transactions_table: str
-    customers_table: str
-    """Physical names of the tables the functions use."""
-    receipts_bucket_name: pulumi.Input[str]
+    function: str
+    """Inventory name of the function that runs with the role (its log group)."""
+    data: PaymentData | None
+    """The payment data the function's code uses; None for none."""
     tags: Mapping[str, str]
 
 
@@ -88,7 +98,8 @@ def role_arn(account_id: pulumi.Input[str], role_name: str) -> pulumi.Output[str
 
 
 def access_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
-    """Logs, traces, the payment tables and the receipts bucket, in `args.region` only."""
+    """The function's own logs, traces and, when its code uses them, the payment tables and the
+    receipts bucket, in `args.region` only: the same size for every function, however many."""
     in_region = {"StringEquals": {"aws:RequestedRegion": args.region}}
 
     def arn(service: str, resource: str) -> pulumi.Output[str]:
@@ -96,69 +107,74 @@ def access_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
             "arn:aws:", service, ":", args.region, ":", args.account_id, ":", resource
         )
 
-    return pulumi.Output.json_dumps(
+    statements: list[dict[str, object]] = [
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "WriteOwnLogs",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": [
-                        arn("logs", f"log-group:{args.names.function_log_group(function)}:*")
-                        for function in args.function_names
-                    ],
-                    "Condition": in_region,
-                },
-                {
-                    # X-Ray has no resource-level permissions.
-                    "Sid": "WriteTraces",
-                    "Effect": "Allow",
-                    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                    "Resource": "*",
-                    "Condition": in_region,
-                },
-                {
-                    "Sid": "LookUpCustomers",
-                    "Effect": "Allow",
-                    "Action": list(CUSTOMER_ACTIONS),
-                    "Resource": [arn("dynamodb", f"table/{args.customers_table}")],
-                    "Condition": in_region,
-                },
-                {
-                    "Sid": "RecordTransactions",
-                    "Effect": "Allow",
-                    "Action": list(TRANSACTION_ACTIONS),
-                    "Resource": [arn("dynamodb", f"table/{args.transactions_table}")],
-                    "Condition": in_region,
-                },
-                {
-                    "Sid": "WriteReceipts",
-                    "Effect": "Allow",
-                    "Action": ["s3:PutObject"],
-                    "Resource": [
-                        pulumi.Output.concat("arn:aws:s3:::", args.receipts_bucket_name, "/*")
-                    ],
-                    "Condition": in_region,
-                },
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [
+                arn("logs", f"log-group:{args.names.function_log_group(args.function)}:*")
             ],
-        }
-    )
+            "Condition": in_region,
+        },
+        {
+            # X-Ray has no resource-level permissions.
+            "Sid": "WriteTraces",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",
+            "Condition": in_region,
+        },
+    ]
+    if args.data is not None:
+        statements += [
+            {
+                "Sid": "LookUpCustomers",
+                "Effect": "Allow",
+                "Action": list(CUSTOMER_ACTIONS),
+                "Resource": [arn("dynamodb", f"table/{args.data.customers_table}")],
+                "Condition": in_region,
+            },
+            {
+                "Sid": "RecordTransactions",
+                "Effect": "Allow",
+                "Action": list(TRANSACTION_ACTIONS),
+                "Resource": [arn("dynamodb", f"table/{args.data.transactions_table}")],
+                "Condition": in_region,
+            },
+            {
+                "Sid": "WriteReceipts",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [
+                    pulumi.Output.concat("arn:aws:s3:::", args.data.receipts_bucket_name, "/*")
+                ],
+                "Condition": in_region,
+            },
+        ]
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 class LambdaRole(pulumi.ComponentResource):
-    """`payments:iam:LambdaRole`: the role, its access policy and its region restriction."""
+    """`payments:iam:LambdaRole`: one function's role, its access policy and its region
+    restriction."""
 
     role: aws.iam.Role
+    role_name: str
+    """The role's physical name, known before it exists (the key policy names it)."""
+    uses_data: bool
+    """Whether the function's code uses the payment data (and so the key)."""
 
     def __init__(
         self, name: str, args: LambdaRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("payments:iam:LambdaRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.role_name = args.names.function_role(args.function)
+        self.uses_data = args.data is not None
         self.role = aws.iam.Role(
             name,
-            name=args.names.function_role,
+            name=self.role_name,
             assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
             tags=dict(args.tags),
             opts=child,

@@ -32,6 +32,14 @@ RECEIPTS_BUCKET = "payment-receipts"
 TRANSACTIONS_TABLE = "transactions"
 CUSTOMERS_TABLE = "customers"
 API_FUNCTION = "payment-processor"
+# The code packages whose handlers use the payment data: the processor looks customers up, records
+# transactions and writes receipts under the key. A function running any other package (the
+# validator) may write its logs and traces and nothing else.
+PAYMENT_DATA_PACKAGES = frozenset({"payment_processor"})
+# KMS limits a key policy to 32 KB. The key's policy names the role of each function running
+# payment-data code; its other statements stay under KEY_POLICY_FIXED (972 bytes in eu-west-1).
+KEY_POLICY_MAX = 32_768
+KEY_POLICY_FIXED = 1_200
 # Environment variables the stack sets on every function; an inventory may not override them.
 STACK_ENVIRONMENT = (
     "TRANSACTIONS_TABLE",
@@ -224,10 +232,44 @@ def parse_inventory(document: object, source: str, settings: Settings) -> Invent
     ):
         if wired not in {spec.name for spec in names}:
             fail([section], f"no entry named {wired!r}: the stack needs it ({why})")
+    _check_function_roles(functions, settings, fail)
     return Inventory(source, buckets, tables, functions)
 
 
 Fail = Callable[[Sequence[str | int], str], NoReturn]
+
+
+def role_arn_length(settings: Settings, function: str) -> int:
+    """Bytes the key policy spends naming one function's role (the ARN, its quotes, a comma)."""
+    role = settings.names.function_role(function)
+    return len(f'"arn:aws:iam::{"0" * ACCOUNT_ID_LENGTH}:role/{role}",')
+
+
+def _check_function_roles(
+    functions: Sequence[FunctionSpec], settings: Settings, fail: Fail
+) -> None:
+    """Each function gets its own role: the names must stay distinct to IAM, which ignores case,
+    and the key policy naming the payment-data functions' roles must fit in KMS's limit."""
+    first_use: dict[str, int] = {}
+    for index, spec in enumerate(functions):
+        role = settings.names.function_role(spec.name).lower()
+        if role in first_use:
+            where = json_path(["lambdaFunctions", first_use[role], "name"])
+            fail(
+                ["lambdaFunctions", index, "name"],
+                f"its role's name differs only in case from the role of {where}"
+                " (IAM role names ignore case)",
+            )
+        first_use[role] = index
+    users = [spec.name for spec in functions if spec.package in PAYMENT_DATA_PACKAGES]
+    size = KEY_POLICY_FIXED + sum(role_arn_length(settings, name) for name in users)
+    if size > KEY_POLICY_MAX:
+        fail(
+            ["lambdaFunctions"],
+            f"{len(users)} functions run {' or '.join(sorted(PAYMENT_DATA_PACKAGES))} code: the"
+            f" key policy naming each one's role would take about {size:,} bytes, over KMS's"
+            f" {KEY_POLICY_MAX:,}",
+        )
 
 
 def _describe(error: ValidationError) -> tuple[list[str | int], str]:

@@ -1,12 +1,12 @@
 """The customer-managed KMS key that encrypts every data store, log group, topic and vault."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from infra.iam import role_arn
+from infra.iam import LambdaRole, role_arn
 from infra.naming import Names
 
 
@@ -15,17 +15,27 @@ class KeyArgs:
     names: Names
     region: str
     account_id: pulumi.Output[str]
-    function_role: aws.iam.Role
-    """The functions' role: may encrypt receipts and decrypt its environment with the key."""
+    users: Sequence[LambdaRole]
+    """The roles of the functions whose code uses the payment data: may encrypt receipts and
+    decrypt with the key. No other function's role is named."""
     tags: Mapping[str, str]
     protect: bool
 
 
 def key_policy(
-    account_id: pulumi.Output[str], region: str, function_role_name: str
+    account_id: pulumi.Output[str], region: str, user_role_names: Sequence[str]
 ) -> pulumi.Output[str]:
-    """IAM in this account administers the key; the functions, Logs in the region and alarms
-    may use it."""
+    """IAM in this account administers the key; the named functions' roles, Logs in the region
+    and alarms may use it."""
+    users = [
+        {
+            "Sid": "PaymentFunctionsUseKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": [role_arn(account_id, name) for name in user_role_names]},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "*",
+        }
+    ]
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
@@ -39,13 +49,8 @@ def key_policy(
                     "Action": "kms:*",
                     "Resource": "*",
                 },
-                {
-                    "Sid": "PaymentFunctionsUseKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": role_arn(account_id, function_role_name)},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": "*",
-                },
+                # KMS refuses a statement without a principal.
+                *(users if user_role_names else []),
                 {
                     "Sid": "CloudWatchLogsInRegionEncryptLogGroups",
                     "Effect": "Allow",
@@ -94,11 +99,15 @@ class Key(pulumi.ComponentResource):
             description=f"Payment stack ({args.names.suffix}): data, logs, topics and backups",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=key_policy(args.account_id, args.region, args.names.function_role),
+            policy=key_policy(
+                args.account_id, args.region, [user.role_name for user in args.users]
+            ),
             tags=dict(args.tags),
             # KMS refuses a policy naming a principal that does not exist yet.
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, depends_on=[args.function_role]
+                parent=self,
+                protect=args.protect,
+                depends_on=[user.role for user in args.users],
             ),
         )
         self.alias = aws.kms.Alias(

@@ -52,9 +52,9 @@ class Names:
         """Name of a single per-stack resource: key alias, vault, plan, roles, API, WAF, topic."""
         return bounded(f"payments-{role}-{self.suffix}", IAM_ROLE_MAX)
 
-    @property
-    def function_role(self) -> str:
-        return self.stack_scoped("lambda")
+    def function_role(self, name: str) -> str:
+        """The execution role of one function (`fn-` keeps it apart from the stack's roles)."""
+        return self.stack_scoped(f"fn-{name}")
 
     @property
     def key_alias(self) -> str:

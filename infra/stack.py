@@ -10,11 +10,12 @@ from infra.backup import Backup, BackupArgs
 from infra.config import PROJECT_ROOT, Settings, load_settings
 from infra.database import Table, TableArgs
 from infra.functions import Function, FunctionArgs, powertools_layer_arn
-from infra.iam import LambdaRole, LambdaRoleArgs
+from infra.iam import LambdaRole, LambdaRoleArgs, PaymentData
 from infra.inventory import (
     API_FUNCTION,
     CODE_BUCKET,
     CUSTOMERS_TABLE,
+    PAYMENT_DATA_PACKAGES,
     RECEIPTS_BUCKET,
     TRANSACTIONS_TABLE,
     Inventory,
@@ -57,20 +58,29 @@ def _register(
     def bucket_name(name: str) -> pulumi.Output[str]:
         return prefix.apply(lambda value: names.bucket(value, name))
 
-    role = LambdaRole(
-        "payments-lambda-role",
-        LambdaRoleArgs(
-            names=names,
-            region=settings.region,
-            account_id=account_id,
-            function_names=[spec.name for spec in inventory.functions],
-            transactions_table=names.table(TRANSACTIONS_TABLE),
-            customers_table=names.table(CUSTOMERS_TABLE),
-            receipts_bucket_name=bucket_name(RECEIPTS_BUCKET),
-            tags=tags,
-        ),
-    ).role
-    key = Key("payments-key", KeyArgs(names, settings.region, account_id, role, tags, protect)).key
+    payment_data = PaymentData(
+        transactions_table=names.table(TRANSACTIONS_TABLE),
+        customers_table=names.table(CUSTOMERS_TABLE),
+        receipts_bucket_name=bucket_name(RECEIPTS_BUCKET),
+    )
+    roles = {
+        spec.name: LambdaRole(
+            f"role-{spec.name}",
+            LambdaRoleArgs(
+                names=names,
+                region=settings.region,
+                account_id=account_id,
+                function=spec.name,
+                data=payment_data if spec.package in PAYMENT_DATA_PACKAGES else None,
+                tags=tags,
+            ),
+        )
+        for spec in inventory.functions
+    }
+    key_users = [role for role in roles.values() if role.uses_data]
+    key = Key(
+        "payments-key", KeyArgs(names, settings.region, account_id, key_users, tags, protect)
+    ).key
 
     buckets = {
         spec.name: Bucket(
@@ -122,7 +132,7 @@ def _register(
                 names=names,
                 code=code[spec.package],
                 code_bucket=buckets[CODE_BUCKET].id,
-                role_arn=role.arn,
+                role_arn=roles[spec.name].role.arn,
                 kms_key_arn=key.arn,
                 environment=environment,
                 layer_arn=powertools_layer_arn(

@@ -14,6 +14,7 @@ from tests.infra.stack_harness import (
     ACCOUNT_ID,
     MIGRATION_DATE,
     REGION,
+    Registration,
     StackRun,
     run_stack,
     statements,
@@ -197,27 +198,51 @@ def test_g_alarm_email_subscribes_to_the_topic_when_configured(stack: StackRun) 
     )
 
 
-def _allowed_data_statements(stack: StackRun) -> list[dict[str, Any]]:
-    role = stack.one("aws:iam/role:Role", "payments-lambda-role")
-    found = []
-    for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
-        if stack.linked(policy, "role") == [role]:
-            found += [
-                s
-                for s in statements(policy.inputs["policy"])
-                if s["Effect"] == "Allow"
-                and any(a.split(":")[0] in DATA_SERVICES for a in s["Action"])
-            ]
-    return found
+def _function_role(stack: StackRun, function: str) -> Registration:
+    (role,) = stack.linked(
+        stack.one("aws:lambda/function:Function", f"function-{function}"), "role"
+    )
+    return role
 
 
-def test_h_function_role_data_access_is_scoped_to_the_stacks_resources(stack: StackRun) -> None:
+def _allowed_statements(stack: StackRun, role: Registration) -> list[dict[str, Any]]:
+    return [
+        s
+        for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy")
+        if stack.linked(policy, "role") == [role]
+        for s in statements(policy.inputs["policy"])
+        if s["Effect"] == "Allow"
+    ]
+
+
+def _granted(stack: StackRun, role: Registration, services: tuple[str, ...]) -> dict[str, set[str]]:
+    """Resource -> actions the role's inline policies allow on it, for actions of `services`."""
     actions: dict[str, set[str]] = {}
-    for statement in _allowed_data_statements(stack):
-        for resource in statement["Resource"]:
-            actions.setdefault(resource, set()).update(statement["Action"])
+    for statement in _allowed_statements(stack, role):
+        wanted = {a for a in statement["Action"] if a.split(":")[0] in services}
+        resources = statement["Resource"]
+        for resource in [resources] if isinstance(resources, str) else resources:
+            if wanted:
+                actions.setdefault(resource, set()).update(wanted)
+    return actions
+
+
+def test_h_each_function_runs_with_its_own_role(stack: StackRun) -> None:
+    roles = {f: _function_role(stack, f) for f in ("payment-processor", "payment-validator")}
+    assert len({role.urn for role in roles.values()}) == 2
+    for function, role in roles.items():
+        assert role.inputs["name"] == f"payments-fn-{function}-prod"
+        assert statements(role.inputs["assumeRolePolicy"])[0]["Principal"] == {
+            "Service": "lambda.amazonaws.com"
+        }
+
+
+def test_h_processor_role_grants_exactly_the_data_access_its_handler_uses(
+    stack: StackRun,
+) -> None:
     tables = stack.outputs["tableArns"]
-    assert actions == {
+    role = _function_role(stack, "payment-processor")
+    assert _granted(stack, role, DATA_SERVICES) == {
         tables["transactions"]: {
             "dynamodb:GetItem",
             "dynamodb:PutItem",
@@ -229,18 +254,51 @@ def test_h_function_role_data_access_is_scoped_to_the_stacks_resources(stack: St
     }
 
 
-def test_h_only_the_functions_role_may_use_the_key_beyond_logs_and_alarms(stack: StackRun) -> None:
+def test_h_validator_role_has_no_data_access(stack: StackRun) -> None:
+    role = _function_role(stack, "payment-validator")
+    assert _granted(stack, role, DATA_SERVICES) == {}
+    assert {a for s in _allowed_statements(stack, role) for a in s["Action"]} == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+
+
+@pytest.mark.parametrize("function", ["payment-processor", "payment-validator"])
+def test_h_each_role_writes_only_its_own_functions_logs_in_the_region(
+    stack: StackRun, function: str
+) -> None:
+    role = _function_role(stack, function)
+    assert _granted(stack, role, ("logs",)) == {
+        f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{function}-prod:*": {
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        }
+    }
+    for statement in _allowed_statements(stack, role):
+        assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": REGION}}
+
+
+def test_h_only_the_processors_role_may_use_the_key_beyond_logs_and_alarms(
+    stack: StackRun,
+) -> None:
     key = stack.one("aws:kms/key:Key")
-    role = stack.one("aws:iam/role:Role", "payments-lambda-role")
+    processor = _function_role(stack, "payment-processor")
+    validator = _function_role(stack, "payment-validator")
     (grant,) = [s for s in statements(key.inputs["policy"]) if s["Sid"] == "PaymentFunctionsUseKey"]
-    assert grant["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:role/{role.inputs['name']}"}
+    assert grant["Principal"] == {
+        "AWS": [f"arn:aws:iam::{ACCOUNT_ID}:role/{processor.inputs['name']}"]
+    }
     assert set(grant["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
-    assert role.urn in key.dependencies
+    assert processor.urn in key.dependencies
+    assert validator.urn not in key.dependencies
+    assert validator.inputs["name"] not in key.inputs["policy"]
 
 
 def test_h_every_role_denies_other_regions(stack: StackRun) -> None:
     roles = stack.of_type("aws:iam/role:Role")
-    assert len(roles) == 3
+    assert len(roles) == 4
     for role in roles:
         denies = [
             s

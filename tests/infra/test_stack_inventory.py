@@ -267,6 +267,22 @@ BAD_INVENTORIES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] 
         "$.lambdaFunctions",
         "no entry named 'payment-processor'",
     ),
+    (
+        "function roles differing only in case",
+        lambda d: d["lambdaFunctions"].append(
+            {**d["lambdaFunctions"][1], "name": "Payment-Validator"}
+        ),
+        "$.lambdaFunctions[2].name",
+        "differs only in case from the role of $.lambdaFunctions[1].name (IAM role names ignore",
+    ),
+    (
+        "too many roles for the key policy",
+        lambda d: d["lambdaFunctions"].extend(
+            {**d["lambdaFunctions"][0], "name": f"processor-copy-{i}"} for i in range(600)
+        ),
+        "$.lambdaFunctions",
+        "601 functions run payment_processor code: the key policy naming each one's role would",
+    ),
 ]
 
 
@@ -329,6 +345,19 @@ def test_inventory_of_thousands_of_resources_parses() -> None:
         "dynamoTables": 2002,
         "lambdaFunctions": 1002,
     }
+
+
+def test_key_policy_names_as_many_processor_roles_as_kms_allows() -> None:
+    settings = stack_settings()
+    per_role = inventory.role_arn_length(settings, "processor-copy-000")
+    fit = (inventory.KEY_POLICY_MAX - inventory.KEY_POLICY_FIXED) // per_role - 1
+    copies = [
+        {**DEV_CONFIG["lambdaFunctions"][0], "name": f"processor-copy-{i:03}"} for i in range(fit)
+    ]
+    parse(edited(lambda d: d["lambdaFunctions"].extend(copies)))
+    more = [*copies, {**copies[0], "name": "processor-copy-999"}]
+    with pytest.raises(ConfigError, match=f"{fit + 2} functions run payment_processor code"):
+        parse(edited(lambda d: d["lambdaFunctions"].extend(more)))
 
 
 JSON = st.recursive(

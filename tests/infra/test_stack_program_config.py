@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compliance.errors import UserError
-from infra.config import PROJECT_ROOT
+from infra import inventory
+from infra.config import PROJECT_ROOT, parse_settings
 from infra.errors import ConfigError
 from tests.infra.stack_harness import ACCOUNT_ID, BASE_CONFIG, REGION, StackRun, run_stack
 
@@ -133,12 +134,67 @@ def test_inventory_size_drives_the_stack_not_fixed_counts(tmp_path: Path, stack:
     assert bigger["aws:dynamodb/table:Table"] - default["aws:dynamodb/table:Table"] == 5
     assert bigger["aws:backup/selection:Selection"] - default["aws:backup/selection:Selection"] == 5
     assert bigger["aws:lambda/function:Function"] - default["aws:lambda/function:Function"] == 3
+    assert bigger["aws:iam/role:Role"] - default["aws:iam/role:Role"] == 3
+    assert bigger["aws:iam/rolePolicy:RolePolicy"] - default["aws:iam/rolePolicy:RolePolicy"] == 6
     assert (
         bigger["aws:cloudwatch/metricAlarm:MetricAlarm"]
         - default["aws:cloudwatch/metricAlarm:MetricAlarm"]
         == 5 + 3
     )
     assert bigger["aws:apigateway/restApi:RestApi"] == 1
+
+
+IAM_INLINE_POLICIES_MAX = 10_240
+
+
+def _policy_size(policy: str) -> int:
+    """A policy's size as IAM and KMS count it: without whitespace."""
+    return len(json.dumps(json.loads(policy), separators=(",", ":")))
+
+
+def test_more_functions_get_a_role_each_with_policies_of_a_fixed_size(tmp_path: Path) -> None:
+    document = copy.deepcopy(DEV_CONFIG)
+    processor, validator = document["lambdaFunctions"]
+    copies = 12
+    document["lambdaFunctions"] += [
+        {**spec, "name": f"{spec['package'].split('_')[1][:4]}-{i:02}"}
+        for spec in (processor, validator)
+        for i in range(copies)
+    ]
+    run = run_stack(inventoryFile=inventory_file(tmp_path, document))
+    run_settings = parse_settings(BASE_CONFIG, "Pulumi.prod.yaml")
+    roles = {
+        function.inputs["name"]: run.linked(function, "role")[0]
+        for function in run.of_type("aws:lambda/function:Function")
+    }
+    assert len({role.urn for role in roles.values()}) == 2 + 2 * copies
+    copy_sizes: dict[str, set[int]] = {"proc": set(), "vali": set()}
+    for function, role in roles.items():
+        policies = [
+            p.inputs["policy"]
+            for p in run.of_type("aws:iam/rolePolicy:RolePolicy")
+            if run.linked(p, "role") == [role]
+        ]
+        assert len(policies) == 2
+        assert sum(policy.count("log-group:") for policy in policies) == 1
+        total = sum(_policy_size(policy) for policy in policies)
+        assert total < IAM_INLINE_POLICIES_MAX, function
+        if function[:4] in copy_sizes:  # names of one length: the size is the same for each
+            copy_sizes[function[:4]].add(total)
+    assert [len(found) for found in copy_sizes.values()] == [1, 1], copy_sizes
+    key_policy = run.one("aws:kms/key:Key").inputs["policy"]
+    (grant,) = [
+        s for s in json.loads(key_policy)["Statement"] if s["Sid"] == "PaymentFunctionsUseKey"
+    ]
+    assert sorted(grant["Principal"]["AWS"]) == sorted(
+        f"arn:aws:iam::{ACCOUNT_ID}:role/payments-fn-{name}-prod"
+        for name in ["payment-processor", *(f"proc-{i:02}" for i in range(copies))]
+    )
+    estimate = inventory.KEY_POLICY_FIXED + sum(
+        inventory.role_arn_length(run_settings, name)
+        for name in ["payment-processor", *(f"proc-{i:02}" for i in range(copies))]
+    )
+    assert _policy_size(key_policy) <= estimate < inventory.KEY_POLICY_MAX
 
 
 def test_preview_with_unknown_ids_and_arns_registers_the_same_stack_with_known_policies(
@@ -152,6 +208,6 @@ def test_preview_with_unknown_ids_and_arns_registers_the_same_stack_with_known_p
     assert code_bucket.inputs["bucket"] == f"{ACCOUNT_ID}-lambda-code-prod"
     policies = [r.inputs["policy"] for r in preview.of_type("aws:iam/rolePolicy:RolePolicy")]
     key_policy = preview.one("aws:kms/key:Key").inputs["policy"]
-    assert len(policies) == 4
+    assert len(policies) == 6  # two per function role, the backup and API roles' restrictions
     for policy in [*policies, key_policy]:
         assert json.loads(policy)["Statement"]  # known during preview, not the unknown sentinel
