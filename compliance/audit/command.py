@@ -14,7 +14,6 @@ from typing import TextIO
 from compliance import arguments
 from compliance.audit.model import AuditInputs, AuditReport, FailOn, build_report
 from compliance.audit.provenance import PackId, collect_provenance
-from compliance.audit.redaction import secret_values
 from compliance.audit.writer import write_reports
 from compliance.disagreements import find_disagreements
 from compliance.preview import PreviewResult, analyze_state, preview
@@ -71,18 +70,16 @@ def run(args: argparse.Namespace) -> int:
         policy_pack=PackId(pack.name, pack.version),
         now=datetime.now(UTC),
     )
-    report = build_report(
-        AuditInputs(
-            graph,
-            findings,
-            pack,
-            find_disagreements(findings),
-            project_dir,
-            checkov_skipped=frozenset(ref.urn for ref in checkov.skipped),
-        ),
-        provenance,
+    inputs = AuditInputs(
+        graph,
+        findings,
+        pack,
+        find_disagreements(findings),
+        project_dir,
+        checkov_skipped=frozenset(ref.urn for ref in checkov.skipped),
     )
-    written = write_reports(report, args.out, secret_values(graph, findings))
+    report = build_report(inputs, provenance)
+    written = write_reports(report, args.out, inputs.secrets)
     summarize(report, written, args.fail_on, sys.stdout)
     return 1 if report.failed(args.fail_on) else 0
 

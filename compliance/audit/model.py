@@ -6,6 +6,7 @@ writers render the `AuditReport` it returns and decide nothing themselves.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -192,6 +193,11 @@ class AuditInputs:
     checkov_skipped: frozenset[str] = frozenset()
     """URNs of the resources checkov could not check (`CheckovRun.skipped`)."""
 
+    @functools.cached_property
+    def secrets(self) -> frozenset[str]:
+        """What the report must never show: the values `redact` hides in the graph and findings."""
+        return secret_values(self.graph, self.findings)
+
 
 def build_report(inputs: AuditInputs, provenance: Provenance) -> AuditReport:
     """The report, every secret of the graph and the findings scrubbed from its strings."""
@@ -215,7 +221,7 @@ def build_report(inputs: AuditInputs, provenance: Provenance) -> AuditReport:
             sorted(inputs.disagreements, key=lambda d: (d.control, d.resource.urn))
         ),
     )
-    return scrub(report, secret_values(inputs.graph, inputs.findings))
+    return scrub(report, inputs.secrets)
 
 
 def _finding_key(finding: Finding) -> tuple[str, ...]:
