@@ -27,7 +27,7 @@ def key_policy(
 ) -> pulumi.Output[str]:
     """IAM in this account administers the key; the named functions' roles, Logs in the region
     and alarms may use it."""
-    users = [
+    functions_use_key = [
         {
             "Sid": "PaymentFunctionsUseKey",
             "Effect": "Allow",
@@ -50,7 +50,7 @@ def key_policy(
                     "Resource": "*",
                 },
                 # KMS refuses a statement without a principal.
-                *(users if user_role_names else []),
+                *(functions_use_key if user_role_names else []),
                 {
                     "Sid": "CloudWatchLogsInRegionEncryptLogGroups",
                     "Effect": "Allow",

@@ -197,6 +197,19 @@ def test_more_functions_get_a_role_each_with_policies_of_a_fixed_size(tmp_path: 
     assert _policy_size(key_policy) <= estimate < inventory.KEY_POLICY_MAX
 
 
+def test_without_payment_data_code_no_function_role_may_use_the_key(tmp_path: Path) -> None:
+    document = copy.deepcopy(DEV_CONFIG)
+    document["lambdaFunctions"][0]["package"] = "payment_validator"
+    run = run_stack(inventoryFile=inventory_file(tmp_path, document))
+    key = run.one("aws:kms/key:Key")
+    assert [s["Sid"] for s in json.loads(key.inputs["policy"])["Statement"]] == [
+        "AccountIamPoliciesGrantUse",
+        "CloudWatchLogsInRegionEncryptLogGroups",
+        "CloudWatchAlarmsPublishToEncryptedTopic",
+    ]
+    assert not {r.urn for r in run.of_type("aws:iam/role:Role")} & set(key.dependencies)
+
+
 def test_preview_with_unknown_ids_and_arns_registers_the_same_stack_with_known_policies(
     stack: StackRun,
 ) -> None:
