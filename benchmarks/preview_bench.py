@@ -33,6 +33,8 @@ from typing import Any, TextIO, TypeVar
 import yaml
 
 from compliance.errors import USER_ERROR_EXIT, UserError
+from compliance.files import read_yaml_mapping
+from compliance.offline import stack_config_path
 
 STACK = "prod"
 INVENTORY_KEY = "payments:inventoryFile"
@@ -105,10 +107,12 @@ class _Bench:
         self.policy_config = policy_config.resolve() if policy_config else None
         self.repeat = repeat
         self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        self.stack_config = read_yaml_mapping(stack_config_path(project_dir, STACK), BenchError)
+        """The measured stack's config, which each synthetic stack's starts from."""
 
     def base_inventory(self) -> dict[str, Any]:
-        config = self._stack_config(STACK)
-        relative = config.get("config", {}).get(INVENTORY_KEY, "config/dev-config.json")
+        config = self.stack_config.get("config") or {}
+        relative = config.get(INVENTORY_KEY, "config/dev-config.json")
         inventory: dict[str, Any] = json.loads((self.project_dir / relative).read_text())
         return inventory
 
@@ -116,9 +120,9 @@ class _Bench:
         inventory_file = scratch / f"{len(inventory['s3Buckets'])}.json"
         inventory_file.write_text(json.dumps(inventory))
         stack = f"bench-{len(inventory['s3Buckets'])}"
-        config = self._stack_config(STACK)
-        config.setdefault("config", {})[INVENTORY_KEY] = str(inventory_file)
-        with _temporary_file(self.project_dir / f"Pulumi.{stack}.yaml", yaml.safe_dump(config)):
+        config = (self.stack_config.get("config") or {}) | {INVENTORY_KEY: str(inventory_file)}
+        text = yaml.safe_dump({**self.stack_config, "config": config})
+        with _temporary_file(stack_config_path(self.project_dir, stack), text):
             return self.measure(case, stack)
 
     def measure(self, case: str, stack: str) -> Measurement:
@@ -156,12 +160,6 @@ class _Bench:
             raise RuntimeError(f"{case}: the measured preview failed:\n{completed.stderr}")
         timings = json.loads(completed.stdout.strip().splitlines()[-1])
         return Measurement(case=case, total=total, **timings)
-
-    def _stack_config(self, stack: str) -> dict[str, Any]:
-        document: dict[str, Any] = (
-            yaml.safe_load((self.project_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
-        )
-        return document
 
 
 def _scaled(base: dict[str, Any], copies: int) -> dict[str, Any]:

@@ -108,9 +108,6 @@ class Project:
     """The program's directory (`main` in `Pulumi.yaml`), where the program runs."""
     config_defaults: dict[str, str] = field(default_factory=dict)
 
-    def stack_config_path(self, stack: str) -> Path:
-        return self.directory / f"Pulumi.{stack}.yaml"
-
 
 @dataclass(frozen=True)
 class OfflineRun:
@@ -130,6 +127,11 @@ class ProgramMessage:
     message: str
     urn: str
     """The resource the message is about; the stack's when the program named none."""
+
+
+def stack_config_path(project_dir: Path, stack: str) -> Path:
+    """`Pulumi.<stack>.yaml`, beside the project's `Pulumi.yaml`."""
+    return project_dir / f"Pulumi.{stack}.yaml"
 
 
 def load_project(project_dir: Path) -> Project:
@@ -158,7 +160,7 @@ def load_project(project_dir: Path) -> Project:
 
 def load_stack_config(project: Project, stack: str) -> StackConfig:
     """Read `Pulumi.<stack>.yaml` over the project's defaults, as `pulumi config` would show it."""
-    path = project.stack_config_path(stack)
+    path = stack_config_path(project.directory, stack)
     raw = read_yaml_mapping(path, StackConfigError).get("config") or {}
     if not isinstance(raw, dict):
         raise StackConfigError(f"{path}: config: must be a map of keys to values")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compliance.errors import UserError
-from compliance.offline import load_project, load_stack_config
+from compliance.offline import load_project, load_stack_config, stack_config_path
 from compliance.policy_config import load_policy_config
 from compliance.policy_findings import PolicyRun
 
@@ -105,7 +105,7 @@ def check_deployable(target: StackTarget, preview: PolicyRun) -> None:
     allowed = sorted(
         {name for entry in config.values() for name in entry.properties.get(REGION_SETTING, ())}
     )
-    stack_file = project.stack_config_path(target.stack)
+    stack_file = stack_config_path(project.directory, target.stack)
     if region is None:
         raise PulumiCliError(f"deploy refused: {stack_file} sets no aws:region")
     if not allowed:

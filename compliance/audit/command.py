@@ -16,6 +16,7 @@ from compliance.audit.model import AuditInputs, AuditReport, FailOn, build_repor
 from compliance.audit.provenance import PackId, collect_provenance
 from compliance.audit.writer import write_reports
 from compliance.disagreements import find_disagreements
+from compliance.offline import stack_config_path
 from compliance.preview import PreviewResult, analyze_state, preview
 
 HELP = "audit the stack: policy pack and checkov findings, control by control, into reports/"
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         stack_config = None
     else:
         result = preview(project_dir, args.stack, policy_config, args.build_dir, pack_dir=pack_dir)
-        stack_config = project_dir / f"Pulumi.{args.stack}.yaml"
+        stack_config = stack_config_path(project_dir, args.stack)
     graph = result.graph
     checkov = run_checkov(
         graph, arguments.accepted_risks(args), plan_file=arguments.checkov_plan_file(args, graph)
