@@ -86,10 +86,10 @@ def to_terraform_plan(graph: ResourceGraph) -> TerraformPlan:
             ]
             for key, urns in resource.property_dependencies.items()
         }
-        converter = _Converter(tf_type, links)
-        values, expressions = converter.block(resource.inputs, resource_shape(resource.type))
+        shape = resource_shape(resource.type)
+        values, expressions = _Converter(tf_type, links).block(resource.inputs, shape)
         provider = provider_urn(resource.provider) if resource.provider else None
-        _add_tags_all(values, resource, default_tags.get(provider or "", {}))
+        _add_tags_all(values, resource, shape, default_tags.get(provider or "", {}))
         common = {"address": address, "mode": "managed", "type": tf_type, "name": name}
         planned.append(
             {
@@ -207,10 +207,12 @@ def _default_tags(provider: GraphResource | None) -> dict[str, str]:
 
 
 def _add_tags_all(
-    values: dict[str, Any], resource: GraphResource, default_tags: Mapping[str, str]
+    values: dict[str, Any],
+    resource: GraphResource,
+    shape: Shape | None,
+    default_tags: Mapping[str, str],
 ) -> None:
     """Terraform shows a taggable resource's effective tags, provider defaults included."""
-    shape = resource_shape(resource.type)
     taggable = "tags" in resource.inputs or (shape is not None and shape.field("tags") is not None)
     if not taggable:
         return
