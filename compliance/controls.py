@@ -73,10 +73,15 @@ only once something is filed there, never as a requirement awaiting other eviden
 _BY_ID = {control.id: control for control in (*CATALOGUE, UNMAPPED)}
 
 
-def lookup(framework: str, version: str, reference: str) -> Control:
-    """The catalogue's control, or one titled by its reference when the catalogue lacks it."""
-    key = control_id(framework, version, reference)
-    return _BY_ID.get(key) or Control(framework, version, reference, reference)
+def lookup(identifier: str) -> Control:
+    """The catalogue's control with this id, or one titled by its reference when the catalogue
+    lacks it."""
+    known = _BY_ID.get(identifier)
+    if known is not None:
+        return known
+    head, _, reference = identifier.partition(":")
+    framework, _, version = head.partition("@")
+    return Control(framework, version, reference, reference)
 
 
 def by_id(identifier: str) -> Control | None:

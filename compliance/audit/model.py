@@ -313,42 +313,29 @@ def _controls(
             rules_by_control[control].append(f"{rule.source.value}/{rule.id}")
     skipped = Counter(control for finding in not_applicable for control in finding.controls)
     identifiers = {c.id for c in CATALOGUE} | set(by_control) | set(rules_by_control) | set(skipped)
+    named = {identifier: lookup(identifier) for identifier in identifiers}
     return tuple(
-        _control(
-            _control_named(identifier),
-            by_control[identifier],
-            rules_by_control[identifier],
-            skipped[identifier],
-        )
-        for identifier in sorted(identifiers, key=_control_order)
+        _control(named[i], by_control[i], rules_by_control[i], skipped[i])
+        for i in sorted(identifiers, key=lambda i: _control_order(named[i]))
     )
 
 
 _FRAMEWORK_ORDER = tuple(dict.fromkeys(control.framework for control in CATALOGUE))
 
 
-def _control_order(identifier: str) -> tuple[int, str, tuple[tuple[int, int, str], ...]]:
+def _control_order(control: Control) -> tuple[int, str, tuple[tuple[int, int, str], ...]]:
     """The catalogue's framework order, then references in numeric order (3.5.1 before 10.2.1)."""
-    head, _, reference = identifier.partition(":")
-    framework = head.partition("@")[0]
     rank = (
-        _FRAMEWORK_ORDER.index(framework)
-        if framework in _FRAMEWORK_ORDER
+        _FRAMEWORK_ORDER.index(control.framework)
+        if control.framework in _FRAMEWORK_ORDER
         else len(_FRAMEWORK_ORDER)
     )
+    parts = control.reference.split(".")
     return (
         rank,
-        head,
-        tuple(
-            (0, int(part), "") if part.isdigit() else (1, 0, part) for part in reference.split(".")
-        ),
+        f"{control.framework}@{control.version}",
+        tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in parts),
     )
-
-
-def _control_named(identifier: str) -> Control:
-    head, _, reference = identifier.partition(":")
-    framework, _, version = head.partition("@")
-    return lookup(framework, version, reference)
 
 
 def _control(
