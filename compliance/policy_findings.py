@@ -55,6 +55,7 @@ DEFAULT_SEVERITY = Severity.MEDIUM
 @dataclass(frozen=True)
 class PolicyRun:
     pack: PackInfo
+    """The pack's info, each policy at the level the policy config gives it."""
     findings: tuple[Finding, ...]
     events: tuple[dict[str, Any], ...]
 
@@ -95,11 +96,17 @@ class PolicySession:
 
     def __init__(self, pack: PolicyPackProcess, policy_config: Path | None) -> None:
         self._pack = pack
-        self.info = pack.info()
-        config = load_policy_config(policy_config, self.info)
+        declared = pack.info()
+        config = load_policy_config(policy_config, declared)
         pack.configure(config)
-        self._levels = {p.name: _effective_level(p, config) for p in self.info.policies}
-        self._remediating = Enforcement.REMEDIATE in self._levels.values()
+        self.info = replace(
+            declared,
+            policies=tuple(
+                replace(p, enforcement=_effective_level(p, config)) for p in declared.policies
+            ),
+        )
+        """The pack as configured: each policy at its effective level."""
+        self._remediating = any(p.enforcement is Enforcement.REMEDIATE for p in self.info.policies)
         self._answers: dict[str, tuple[list[Remediation], AnalyzeResult]] = {}
         self._remediated: dict[str, GraphResource] = {}
 
@@ -111,7 +118,7 @@ class PolicySession:
         self._answers[resource.urn] = (remediations, self._pack.analyze(analyzed, provider))
 
     def finish(self, graph: ResourceGraph) -> PolicyRun:
-        recorder = _Recorder(self.info, self._levels, graph)
+        recorder = _Recorder(self.info, graph)
         for resource in graph.resources:
             if resource.urn not in self._answers:
                 self.analyze(resource, graph.provider_of(resource))
@@ -204,11 +211,8 @@ def _effective_level(policy: PolicyInfo, config: Mapping[str, PolicyConfigEntry]
 class _Recorder:
     """Collects findings and events in the order the engine would emit them."""
 
-    def __init__(
-        self, pack: PackInfo, levels: Mapping[str, Enforcement], graph: ResourceGraph
-    ) -> None:
+    def __init__(self, pack: PackInfo, graph: ResourceGraph) -> None:
         self._pack = pack
-        self._levels = levels
         self._graph = graph
         self._policies = {p.name: p for p in pack.policies}
         self.findings: list[Finding] = []
@@ -306,8 +310,8 @@ class _Recorder:
     def _passes(self, kind: str, reported: set[str], ref: ResourceRef | None) -> list[str]:
         passed = []
         for policy in self._pack.policies:
-            level = self._levels[policy.name]
-            if policy.kind != kind or level is Enforcement.DISABLED or policy.name in reported:
+            disabled = policy.enforcement is Enforcement.DISABLED
+            if policy.kind != kind or disabled or policy.name in reported:
                 continue
             passed.append(policy.name)
             self.findings.append(self._finding(policy, Outcome.PASS, policy.description, ref))
@@ -337,7 +341,7 @@ class _Recorder:
             rule=policy.name,
             controls=(policy.control_id,) if policy.framework else (),
             severity=policy.severity or DEFAULT_SEVERITY,
-            enforcement=self._levels[policy.name],
+            enforcement=policy.enforcement,
             outcome=outcome,
             message=message,
             resource=ref,

@@ -140,6 +140,18 @@ def test_a_preview_analyzes_the_stack_as_its_remediations_leave_it(
     assert [f.outcome for f in owned] == [Outcome.PASS]
 
 
+def test_the_run_reports_each_policy_at_the_level_its_config_gives_it(
+    policy: PolicyRun, remediated: PolicyRun
+) -> None:
+    declared = policy.pack.policy("bucket-owner-tag")
+    configured = remediated.pack.policy("bucket-owner-tag")
+
+    assert declared is not None
+    assert declared.enforcement is Enforcement.ADVISORY
+    assert configured is not None
+    assert configured.enforcement is Enforcement.REMEDIATE
+
+
 def test_a_deployed_stacks_remediations_are_reported_not_applied(remediating: Path) -> None:
     graph = ResourceGraph.load(EXPORT)
     run = analyze_graph(graph, PROBE_PACK, remediating, dry_run=False)
