@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from compliance.graph import ResourceGraph
+from compliance.model.graph import ResourceGraph
 
 DEFAULT_STACK = "prod"
 DEFAULT_PROJECT_DIR = Path(".")

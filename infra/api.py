@@ -53,7 +53,7 @@ INVALID_BODY_RESPONSE = json.dumps(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentApiArgs:
     names: Names
     region: str

@@ -15,7 +15,7 @@ BACKUP_SERVICE_POLICIES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BackupArgs:
     names: Names
     region: str

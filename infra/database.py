@@ -9,7 +9,7 @@ import pulumi_aws as aws
 from infra.inventory import TableSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TableArgs:
     spec: TableSpec
     physical_name: str

@@ -30,7 +30,7 @@ def powertools_layer_arn(region: str, runtime: str, version: int) -> str:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FunctionArgs:
     spec: FunctionSpec
     names: Names

@@ -71,7 +71,7 @@ def restrict_to_region(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentData:
     """Physical names of the payment data, for the functions whose code uses it."""
 
@@ -80,7 +80,7 @@ class PaymentData:
     receipts_bucket_name: pulumi.Input[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LambdaRoleArgs:
     names: Names
     region: str

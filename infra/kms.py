@@ -10,7 +10,7 @@ from infra.iam import LambdaRole, role_arn
 from infra.naming import Names
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KeyArgs:
     names: Names
     region: str

@@ -13,7 +13,7 @@ PERIOD_SECONDS = 300
 THROTTLED_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MonitoringArgs:
     names: Names
     region: str

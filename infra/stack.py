@@ -9,6 +9,7 @@ from infra.api import PaymentApi, PaymentApiArgs
 from infra.backup import Backup, BackupArgs
 from infra.config import PROJECT_ROOT, Settings, load_settings
 from infra.database import Table, TableArgs
+from infra.errors import StackError
 from infra.functions import Function, FunctionArgs, powertools_layer_arn
 from infra.iam import LambdaRole, LambdaRoleArgs, PaymentData
 from infra.inventory import (
@@ -26,7 +27,7 @@ from infra.monitoring import Monitoring, MonitoringArgs
 from infra.storage import Bucket, BucketArgs
 from infra.tags import resource_tags, stack_tags
 from infra.waf import WebAcl, WebAclArgs
-from lambda_packages.packaging import BuiltPackage, build_package
+from lambda_packages.packaging import BuiltPackage, PackagingError, build_package
 
 BUILD_DIR = PROJECT_ROOT / "build" / "lambda"
 
@@ -34,7 +35,10 @@ BUILD_DIR = PROJECT_ROOT / "build" / "lambda"
 def build_code(inventory: Inventory) -> dict[str, BuiltPackage]:
     """One reproducible zip per package the inventory's functions use, built once each."""
     packages = sorted({function.package for function in inventory.functions})
-    return {package: build_package(package, BUILD_DIR) for package in packages}
+    try:
+        return {package: build_package(package, BUILD_DIR) for package in packages}
+    except PackagingError as error:
+        raise StackError(str(error)) from None
 
 
 def build() -> dict[str, pulumi.Output[Any]]:
@@ -79,17 +83,25 @@ def _register(
     }
     key_users = [role for role in roles.values() if role.uses_data]
     key = Key(
-        "payments-key", KeyArgs(names, settings.region, account_id, key_users, tags, protect)
+        "payments-key",
+        KeyArgs(
+            names=names,
+            region=settings.region,
+            account_id=account_id,
+            users=key_users,
+            tags=tags,
+            protect=protect,
+        ),
     ).key
 
     buckets = {
         spec.name: Bucket(
             f"bucket-{spec.name}",
             BucketArgs(
-                bucket_name(spec.name),
-                key.arn,
-                resource_tags(tags, spec.tags),
-                protect,
+                physical_name=bucket_name(spec.name),
+                kms_key_arn=key.arn,
+                tags=resource_tags(tags, spec.tags),
+                protect=protect,
             ),
         ).bucket
         for spec in inventory.buckets
@@ -98,7 +110,11 @@ def _register(
         spec.name: Table(
             f"table-{spec.name}",
             TableArgs(
-                spec, names.table(spec.name), key.arn, resource_tags(tags, spec.tags), protect
+                spec=spec,
+                physical_name=names.table(spec.name),
+                kms_key_arn=key.arn,
+                tags=resource_tags(tags, spec.tags),
+                protect=protect,
             ),
         ).table
         for spec in inventory.tables
@@ -106,13 +122,13 @@ def _register(
     Backup(
         "payments-backup",
         BackupArgs(
-            names,
-            settings.region,
-            key.arn,
-            {name: table.arn for name, table in tables.items()},
-            settings.backup_retention_days,
-            tags,
-            protect,
+            names=names,
+            region=settings.region,
+            kms_key_arn=key.arn,
+            tables={name: table.arn for name, table in tables.items()},
+            retention_days=settings.backup_retention_days,
+            tags=tags,
+            protect=protect,
         ),
     )
     environment: dict[str, pulumi.Input[str]] = {
@@ -147,7 +163,13 @@ def _register(
     }
     waf = WebAcl(
         "payments-waf",
-        WebAclArgs(names, settings.waf_rate_limit, key.arn, settings.log_retention_days, tags),
+        WebAclArgs(
+            names=names,
+            rate_limit=settings.waf_rate_limit,
+            kms_key_arn=key.arn,
+            log_retention_days=settings.log_retention_days,
+            tags=tags,
+        ),
     ).web_acl
     api = PaymentApi(
         "payments-api",

@@ -9,7 +9,7 @@ import pulumi_aws as aws
 GLACIER_AFTER_DAYS = 90
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BucketArgs:
     physical_name: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]

@@ -23,7 +23,7 @@ MANAGED_RULE_GROUPS = (
 COUNT_ONLY_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WebAclArgs:
     names: Names
     rate_limit: int

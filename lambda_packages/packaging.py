@@ -24,8 +24,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from compliance.errors import UserError
-
 PACKAGES_ROOT = Path(__file__).resolve().parent
 # A source root, not a package: its name is not importable on purpose, so `payments_core` is a
 # top-level package here (tests, mypy) exactly as it is at the root of each zip.
@@ -39,7 +37,7 @@ _UNIX = 3
 _EXCLUDED_DIRECTORIES = frozenset({"__pycache__", "tests", "test"})
 
 
-class PackagingError(UserError):
+class PackagingError(Exception):
     """A package that cannot be built: unknown name, files that would collide in the zip, or an
     output folder it cannot be written to."""
 

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TextIO
 
 from compliance import arguments
+from compliance.audit.disagreements import find_disagreements
 from compliance.audit.model import AuditInputs, AuditReport, FailOn, build_report
 from compliance.audit.provenance import PackId, collect_provenance
 from compliance.audit.writer import write_reports
-from compliance.disagreements import find_disagreements
-from compliance.offline import stack_config_path
-from compliance.preview import PreviewResult, analyze_state, preview
+from compliance.preview.project import stack_config_path
+from compliance.preview.run import PreviewResult, analyze_state, preview
 
 HELP = "audit the stack: policy pack and checkov findings, control by control, into reports/"
 DEFAULT_OUT = Path("reports")

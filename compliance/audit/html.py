@@ -16,8 +16,15 @@ from compliance.audit.model import (
     ReportedFinding,
     Rule,
 )
-from compliance.controls import PAYMENTS, PCI_DSS, Control
-from compliance.findings import AcceptedRisk, Enforcement, Finding, Outcome, ResourceRef, Source
+from compliance.model.controls import PAYMENTS, PCI_DSS, Control
+from compliance.model.findings import (
+    AcceptedRisk,
+    Enforcement,
+    Finding,
+    Outcome,
+    ResourceRef,
+    Source,
+)
 
 TEMPLATE = "audit.html.j2"
 STATUS_COLOURS = {

@@ -9,7 +9,7 @@ from typing import Any
 from compliance.audit.locate import SourceLocation
 from compliance.audit.model import AuditReport, ControlResult, FailOn, ReportedFinding
 from compliance.audit.provenance import FileDigest, Provenance
-from compliance.findings import ResourceRef
+from compliance.model.findings import ResourceRef
 
 SCHEMA_VERSION = "2.1.0"
 """Major: a field removed or its meaning changed; minor: a field added; patch: wording."""

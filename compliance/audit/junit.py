@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from compliance.audit.model import AuditReport, ControlResource, ControlResult, ReportedFinding
-from compliance.findings import Finding, Outcome
+from compliance.model.findings import Finding, Outcome
 
 STACK_CASE = "(the stack as a whole)"
 # XML 1.0 cannot carry these characters, even escaped.

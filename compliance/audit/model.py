@@ -14,13 +14,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from compliance.analyzer import PackInfo
+from compliance.audit.disagreements import Disagreement
 from compliance.audit.locate import SourceLocation, SourceLocator
 from compliance.audit.provenance import Provenance
 from compliance.audit.redaction import scrub, secret_values
-from compliance.controls import CATALOGUE, Control, lookup
-from compliance.disagreements import Disagreement
-from compliance.findings import (
+from compliance.model.controls import CATALOGUE, Control, lookup
+from compliance.model.findings import (
     Enforcement,
     Finding,
     Outcome,
@@ -29,8 +28,8 @@ from compliance.findings import (
     Source,
     redact,
 )
-from compliance.graph import ResourceGraph
-from compliance.policy_findings import DEFAULT_SEVERITY
+from compliance.model.graph import ResourceGraph
+from compliance.model.pack import DEFAULT_SEVERITY, PackInfo
 
 
 class ControlStatus(StrEnum):

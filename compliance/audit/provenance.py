@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from compliance.graph import ResourceGraph
+from compliance.model.graph import ResourceGraph
 
 TOOLS = ("pulumi", "pulumi-aws", "pulumi-policy", "checkov", "payment-stack")
 """Distributions whose versions shape the verdicts: SDK, provider schema, pack SDK, engines."""

@@ -1,6 +1,6 @@
 """Keep secrets out of every report, even where an engine copied one into a message.
 
-`compliance.findings.redact` hides Pulumi secrets and secret-looking keys in observed values.
+`compliance.model.findings.redact` hides Pulumi secrets and secret-looking keys in observed values.
 Here we learn the values it hides in the graph and the findings, scrub them from every string
 the report holds, and check the rendered files once more before they are written.
 """
@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 from typing import Any, TypeVar, cast
 
-from compliance.findings import REDACTED, Finding, redact
-from compliance.graph import SECRET_SIGNATURE_KEY, ResourceGraph, is_secret
+from compliance.model.findings import REDACTED, Finding, redact
+from compliance.model.graph import SECRET_SIGNATURE_KEY, ResourceGraph, is_secret
 
 MIN_SECRET_LENGTH = 6
 """Shorter values are not scrubbed from free text: they would garble sentences, finding ids and

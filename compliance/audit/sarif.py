@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from compliance.audit.model import AuditReport, ReportedFinding, Rule
-from compliance.findings import Enforcement, Outcome, Severity, Source
+from compliance.model.findings import Enforcement, Outcome, Severity, Source
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (

@@ -12,7 +12,7 @@ from compliance.audit.junit import render_junit
 from compliance.audit.model import AuditReport
 from compliance.audit.redaction import assert_clean
 from compliance.audit.sarif import render_sarif
-from compliance.errors import UserError
+from compliance.model.errors import UserError
 
 RENDERERS: dict[str, Callable[[AuditReport], str]] = {
     "audit.json": render_json,

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.errors import UserError
-from compliance.files import read_yaml
-from compliance.findings import AcceptedRisk
-from compliance.graph import GraphResource
+from compliance.model.errors import UserError
+from compliance.model.files import read_yaml
+from compliance.model.findings import AcceptedRisk
+from compliance.model.graph import GraphResource
 
 STACK_SCOPE = "stack"
 TOP_LEVEL_KEY = "accepted_risks"

@@ -10,8 +10,8 @@ import sys
 
 from compliance import arguments
 from compliance.checkov.summary import render
-from compliance.graph import ResourceGraph
-from compliance.offline import run_program
+from compliance.model.graph import ResourceGraph
+from compliance.preview.offline import run_program
 
 HELP = "cross-check the stack with checkov (terraform_plan checks over the resource graph)"
 

@@ -8,9 +8,15 @@ slip past unseen. Every check that runs on the payment stack today is listed.
 
 from __future__ import annotations
 
-from compliance import controls
-from compliance.controls import PAYMENTS, PAYMENTS_VERSION, PCI_DSS, PCI_DSS_VERSION, control_id
-from compliance.findings import Severity
+from compliance.model import controls
+from compliance.model.controls import (
+    PAYMENTS,
+    PAYMENTS_VERSION,
+    PCI_DSS,
+    PCI_DSS_VERSION,
+    control_id,
+)
+from compliance.model.findings import Severity
 
 
 def _pci(reference: str) -> str:

@@ -20,8 +20,8 @@ from typing import Any
 
 from compliance.checkov.attributes import terraform_attribute
 from compliance.checkov.shapes import Field, Kind, Shape, resource_shape
-from compliance.checkov.types import AWS_PACKAGE, is_aws, snake_case, terraform_type
-from compliance.graph import (
+from compliance.checkov.types import snake_case, terraform_type
+from compliance.model.graph import (
     PROVIDER_TYPE_PREFIX,
     GraphResource,
     ResourceGraph,
@@ -29,6 +29,7 @@ from compliance.graph import (
     is_unknown,
     provider_urn,
 )
+from compliance.model.tokens import AWS_PACKAGE, is_aws
 
 TERRAFORM_VERSION = "1.9.8"
 PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"

@@ -17,9 +17,16 @@ from compliance.checkov.accepted_risks import (
 from compliance.checkov.controls import controls_for, severity_for
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
 from compliance.checkov.scan import CheckovError, CheckResult, Scan, known_check_ids, scan_plan
-from compliance.files import write_atomically
-from compliance.findings import Enforcement, Finding, Outcome, ResourceRef, Source, resource_ref
-from compliance.graph import GraphResource, ResourceGraph
+from compliance.model.files import write_atomically
+from compliance.model.findings import (
+    Enforcement,
+    Finding,
+    Outcome,
+    ResourceRef,
+    Source,
+    resource_ref,
+)
+from compliance.model.graph import GraphResource, ResourceGraph
 
 
 @dataclass(frozen=True)

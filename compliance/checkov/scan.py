@@ -25,8 +25,8 @@ from checkov.terraform.checks.resource.registry import resource_registry
 from checkov.terraform.plan_runner import Runner
 from checkov.version import version
 
-from compliance.errors import UserError
-from compliance.quiet import quieted
+from compliance.model.errors import UserError
+from compliance.model.quiet import quieted
 
 PLAN_FILE = "plan.json"
 

@@ -3,8 +3,8 @@
 A Pulumi input object is either a nested block (an `...Args` input type: Terraform shows it as a
 list of objects) or a map (`Mapping[str, str]`: tags, environment variables, dimensions, whose keys
 are data and must not be renamed). The SDK's input types carry exactly that knowledge, so it is read
-from them (via `pulumi._types`, the same machinery the SDK uses to deserialize) rather than written
-down again here.
+from them (through `compliance.model.pulumi_internals`, the SDK's own machinery for deserializing)
+rather than written down again here.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import functools
 import typing
 from dataclasses import dataclass
 
-from pulumi import _types
-
-from compliance.aws_sdk import sdk_class
+from compliance.model.aws_sdk import sdk_class
+from compliance.model.pulumi_internals import input_type_fields, is_input_type, unwrap_input
 
 _SEQUENCES = frozenset({list, collections.abc.Sequence, typing.Sequence, typing.List})  # noqa: UP006
 _MAPPINGS = frozenset({dict, collections.abc.Mapping, typing.Mapping, typing.Dict})  # noqa: UP006
@@ -57,8 +56,7 @@ def resource_shape(token: str) -> Shape | None:
 @functools.cache
 def _fields(input_type: type) -> dict[str, Field]:
     return {
-        name: _classify(annotation)
-        for name, annotation in _types.input_type_types(input_type).items()
+        name: _classify(annotation) for name, annotation in input_type_fields(input_type).items()
     }
 
 
@@ -67,14 +65,10 @@ def _classify(annotation: typing.Any) -> Field:
     if origin in _MAPPINGS:
         return Field(Kind.MAP)
     if origin in _SEQUENCES:
-        element = _types.unwrap_type(typing.get_args(annotation)[0])
-        if _is_input_type(element):
+        element = unwrap_input(typing.get_args(annotation)[0])
+        if is_input_type(element):
             return Field(Kind.BLOCKS, Shape(element))
         return Field(Kind.VALUES)
-    if _is_input_type(annotation):
+    if is_input_type(annotation):
         return Field(Kind.BLOCK, Shape(annotation))
     return Field(Kind.VALUE)
-
-
-def _is_input_type(candidate: object) -> bool:
-    return isinstance(candidate, type) and bool(_types.is_input_type(candidate))

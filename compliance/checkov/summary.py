@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
-from compliance.findings import Finding, Outcome
+from compliance.model.findings import Finding, Outcome
 
 if TYPE_CHECKING:
     from compliance.checkov.run import CheckovRun

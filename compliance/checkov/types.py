@@ -4,15 +4,14 @@ A token `aws:<module>/<member>:<Name>` names the Terraform type `aws_<module>_<n
 for almost every resource. The exceptions are those pulumi-aws's bridge metadata renames
 (`renames.resources` in its `bridge-metadata.json`): whole families (most ec2 resources carry no
 module prefix, rds's DB-instance family is `aws_db_*`) and single types listed below. v6 tokens
-of the S3 configuration resources carry a `V2` suffix that v7 dropped: `aws:s3/bucketV2:BucketV2`
-is v7's `aws:s3/bucket:Bucket`.
+are read as their v7 form (`compliance.model.tokens`).
 """
 
 from __future__ import annotations
 
 import re
 
-AWS_PACKAGE = "aws"
+from compliance.model.tokens import AWS_PACKAGE, v7_token
 
 _MODULE_PREFIXES = {"apigateway": "api_gateway", "cfg": "config", "ec2": ""}
 # ec2 resources are `aws_<name>` (aws_vpc, aws_security_group, aws_instance) except these families.
@@ -50,27 +49,12 @@ _EXCEPTIONS = {
     "aws:s3/bucketObject:BucketObject": "aws_s3_bucket_object",
     "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
 }
-_V6_SUFFIX = re.compile(r"V2$")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def snake_case(name: str) -> str:
     """`versioningConfiguration` -> `versioning_configuration`, `RestApi` -> `rest_api`."""
     return _CAMEL_BOUNDARY.sub("_", name).lower()
-
-
-def is_aws(token: str) -> bool:
-    return token.startswith(f"{AWS_PACKAGE}:")
-
-
-def v7_token(token: str) -> str:
-    """The v7 token of a resource: `aws:s3/bucketVersioningV2:BucketVersioningV2` ->
-    `aws:s3/bucketVersioning:BucketVersioning`; v7 tokens are returned unchanged."""
-    package, module_member, name = token.split(":")
-    module, _, member = module_member.partition("/")
-    if not name.endswith("V2") or module != "s3":
-        return token
-    return f"{package}:{module}/{_V6_SUFFIX.sub('', member)}:{_V6_SUFFIX.sub('', name)}"
 
 
 def terraform_type(token: str) -> str:

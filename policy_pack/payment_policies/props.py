@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from importlib.metadata import version
 from typing import Any
 
 from pulumi_policy.proxy import (
@@ -22,6 +23,7 @@ from pulumi_policy.proxy import (
     UNKNOWN_OBJECT_VALUE,
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
+    unknown_checking_proxy,
 )
 from pulumi_policy.secret import Secret
 
@@ -62,6 +64,27 @@ def plain(value: Any) -> Any:
 
 def _is_sdk_proxy(value: object) -> bool:
     return type(value).__module__.startswith("pulumi_policy.")
+
+
+_PROBE = {"block": {"values": [1, "two"]}}
+
+
+def check_sdk_proxies() -> None:
+    """Refuse to start when the SDK's proxies no longer hand out their target under `__target`:
+    `plain` would then misread every property a policy is given."""
+    try:
+        read = plain(unknown_checking_proxy(_PROBE))
+    except Exception as error:  # any failure on the probe is the contract broken
+        read = f"{type(error).__name__}: {error}"
+    if read != _PROBE:
+        raise RuntimeError(
+            f"pulumi-policy {version('pulumi-policy')}: its property proxies no longer give "
+            f"their target under '__target' (a probe read {read!r}); the pack stops rather than "
+            "misread every resource (payment_policies/props.py)"
+        )
+
+
+check_sdk_proxies()
 
 
 def shallow_copy(props: Mapping[str, Any]) -> Props:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from compliance.analyzer import PolicyPackProcess
+from compliance.preview.analyzer import PolicyPackProcess
 from tests.policy_pack.pack_harness import configure, running_pack
 
 

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from compliance.analyzer import AnalyzeResult, PolicyPackProcess
-from compliance.graph import UNKNOWN, GraphResource, ResourceGraph
-from compliance.policy_config import PolicyConfigEntry, load_policy_config
+from compliance.model.graph import UNKNOWN, GraphResource, ResourceGraph
+from compliance.preview.analyzer import AnalyzeResult, PolicyPackProcess
+from compliance.preview.policy_config import PolicyConfigEntry, load_policy_config
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy_pack"
 PROJECT = "payments"

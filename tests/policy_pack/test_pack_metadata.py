@@ -8,9 +8,10 @@ import re
 import pytest
 import yaml
 
-from compliance.analyzer import PackInfo, PolicyPackProcess
-from compliance.controls import by_id
-from compliance.findings import Enforcement
+from compliance.model.controls import by_id
+from compliance.model.findings import Enforcement
+from compliance.model.pack import PackInfo
+from compliance.preview.analyzer import PolicyPackProcess
 from tests.policy_pack.pack_harness import PACK_DIR
 
 CORE_CONCERN_POLICIES = {

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from compliance.analyzer import PolicyPackProcess
-from compliance.findings import Enforcement
-from compliance.graph import UNKNOWN, GraphResource
+from compliance.model.findings import Enforcement
+from compliance.model.graph import UNKNOWN, GraphResource
+from compliance.preview.analyzer import PolicyPackProcess
 from tests.policy_pack.pack_harness import (
     TAGS,
     compliant_stack,

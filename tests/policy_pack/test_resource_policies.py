@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from compliance.analyzer import PolicyPackProcess
-from compliance.graph import UNKNOWN
+from compliance.model.graph import UNKNOWN
+from compliance.preview.analyzer import PolicyPackProcess
 from tests.policy_pack.pack_harness import (
     TAGS,
     compliant_stack,

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from compliance.analyzer import Diagnostic, PolicyPackProcess
-from compliance.findings import Enforcement
-from compliance.graph import UNKNOWN, GraphResource, ResourceGraph
-from compliance.offline import run_program
-from compliance.policy_config import load_policy_config
+from compliance.model.findings import Enforcement
+from compliance.model.graph import UNKNOWN, GraphResource, ResourceGraph
+from compliance.preview.analyzer import Diagnostic, PolicyPackProcess
+from compliance.preview.offline import run_program
+from compliance.preview.policy_config import load_policy_config
 from tests.policy_pack.pack_harness import (
     PACK_DIR,
     PUBLIC_ACCESS_BLOCKED,

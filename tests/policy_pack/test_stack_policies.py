@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from compliance.analyzer import PolicyPackProcess
-from compliance.graph import UNKNOWN, GraphResource
+from compliance.model.graph import UNKNOWN, GraphResource
+from compliance.preview.analyzer import PolicyPackProcess
 from tests.policy_pack.pack_harness import (
     REGION_DENY,
     compliant_stack,

@@ -7,13 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from compliance.analyzer import PackInfo, PolicyInfo
+from compliance.audit.disagreements import Disagreement
 from compliance.audit.model import AuditInputs, AuditReport, build_report
 from compliance.audit.provenance import PackId, collect_provenance
 from compliance.audit.redaction import secret_values
-from compliance.controls import by_id, control_id
-from compliance.disagreements import Disagreement
-from compliance.findings import (
+from compliance.model.controls import by_id, control_id
+from compliance.model.findings import (
     AcceptedRisk,
     Enforcement,
     Finding,
@@ -22,7 +21,13 @@ from compliance.findings import (
     Severity,
     Source,
 )
-from compliance.graph import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, GraphResource, ResourceGraph
+from compliance.model.graph import (
+    SECRET_SIGNATURE,
+    SECRET_SIGNATURE_KEY,
+    GraphResource,
+    ResourceGraph,
+)
+from compliance.model.pack import PackInfo, PolicyInfo
 
 SECRET_PLAINTEXT = "pulumi-secret-Zq7vX2"
 SECRET_LOOKING = "p4ssw0rd-Looks-Secret"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from compliance.cli import main
-from compliance.graph import GraphResource, ResourceGraph
+from compliance.model.graph import GraphResource, ResourceGraph
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 PROVIDER = "urn:pulumi:prod::payments::pulumi:providers:aws::default_7_29_0"

@@ -14,7 +14,7 @@ from compliance.audit.html import render_html
 from compliance.audit.json_report import SCHEMA_VERSION, load_schema, render_json
 from compliance.audit.model import AuditReport, build_report
 from compliance.audit.provenance import git_state, graph_sha256
-from compliance.graph import GraphResource
+from compliance.model.graph import GraphResource
 from tests.compliance.audit.audit_fixtures import NOW, make_graph, make_inputs
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from compliance.audit.locate import SourceLocator
 from compliance.audit.model import AuditReport, ControlResult, ControlStatus, FailOn
-from compliance.controls import UNMAPPED
-from compliance.findings import Outcome
+from compliance.model.controls import UNMAPPED
+from compliance.model.findings import Outcome
 from tests.compliance.audit.audit_fixtures import (
     BUCKET,
     ENCRYPTION,

@@ -9,8 +9,8 @@ import pytest
 from compliance.audit.model import AuditReport
 from compliance.audit.redaction import SecretLeakError, secret_values
 from compliance.audit.writer import RENDERERS, write_reports
-from compliance.findings import REDACTED, redact
-from compliance.graph import GraphResource, ResourceGraph, is_secret
+from compliance.model.findings import REDACTED, redact
+from compliance.model.graph import GraphResource, ResourceGraph, is_secret
 from tests.compliance.audit.audit_fixtures import (
     SECRET_LOOKING,
     SECRET_PLAINTEXT,

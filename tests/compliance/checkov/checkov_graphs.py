@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compliance.graph import UNKNOWN, GraphResource, ResourceGraph
+from compliance.model.graph import UNKNOWN, GraphResource, ResourceGraph
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 ACCEPTED_RISKS = PROJECT_ROOT / "config" / "accepted-risks.yaml"

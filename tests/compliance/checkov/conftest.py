@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
-from compliance.graph import ResourceGraph
-from compliance.offline import run_program
+from compliance.model.graph import ResourceGraph
+from compliance.preview.offline import run_program
 from tests.compliance.checkov.checkov_graphs import PROJECT_ROOT
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from compliance.checkov import run_checkov
 from compliance.checkov.accepted_risks import AcceptedRiskError, load_accepted_risks
-from compliance.findings import Outcome
+from compliance.model.findings import Outcome
 from tests.compliance.checkov.checkov_graphs import storage_graph
 
 TODAY = datetime.date(2026, 11, 26)

@@ -6,7 +6,7 @@ from typing import Any
 
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
 from compliance.checkov.types import terraform_type
-from compliance.graph import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, UNKNOWN, ResourceGraph
+from compliance.model.graph import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, UNKNOWN, ResourceGraph
 from tests.compliance.checkov.checkov_graphs import TAGS, GraphBuilder, storage_graph
 
 

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from compliance.audit.disagreements import find_disagreements
 from compliance.checkov import CheckovRun, run_checkov
 from compliance.checkov.controls import CHECKS_BY_CONTROL, UNMAPPED, controls_for
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
 from compliance.checkov.run import check_scanned
 from compliance.checkov.scan import CheckovError, known_check_ids, scan_plan
 from compliance.cli import main
-from compliance.controls import by_id
-from compliance.disagreements import find_disagreements
-from compliance.findings import Outcome, Source
-from compliance.graph import ResourceGraph
-from compliance.policy_findings import analyze_graph
+from compliance.model.controls import by_id
+from compliance.model.findings import Outcome, Source
+from compliance.model.graph import ResourceGraph
+from compliance.preview.policy_findings import analyze_graph
 from tests.compliance.checkov.checkov_graphs import ACCEPTED_RISKS, PROJECT_ROOT, storage_graph
 
 CONNECTED_CHECKS = (

@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from compliance.checkov.attributes import singular, terraform_attribute
-from compliance.checkov.types import terraform_type, v7_token
-from compliance.graph import ResourceGraph
+from compliance.checkov.types import terraform_type
+from compliance.model.graph import ResourceGraph
+from compliance.model.tokens import v7_token
 
 TERRAFORM_TYPES = {
     "aws:kms/key:Key": "aws_kms_key",

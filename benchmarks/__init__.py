@@ -1,1 +1,0 @@
-"""Benchmarks run by `nox -s bench`; not part of the installed packages."""

@@ -1,0 +1,1 @@
+"""`nox -s bench`: the benchmarks, printed as tables."""

@@ -1,0 +1,56 @@
+"""`python -m compliance bench`: the offline preview timed on the stack and larger inventories."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from compliance import arguments
+from compliance.bench.preview import run_benchmark
+
+HELP = "time the offline preview with policies on the stack and on synthetic inventories"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default="100,500,1000,5000",
+        help="comma-separated inventory sizes (resources) to time besides the stack itself",
+    )
+    parser.add_argument(
+        "--repeat", type=_positive, default=1, help="runs per size; the best is kept"
+    )
+    arguments.add_project_dir_argument(parser)
+    # No --build-dir: each measured preview writes its files to a folder of its own, then drops it.
+    arguments.add_policy_pack_arguments(parser)
+    parser.set_defaults(stack=arguments.DEFAULT_STACK)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_benchmark(
+        args.project_dir,
+        arguments.pack_dir(args),
+        arguments.policy_config(args),
+        sizes=args.sizes,
+        repeat=args.repeat,
+        out=sys.stdout,
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return number
+
+
+def _sizes(text: str) -> list[int]:
+    """`--sizes`: resource counts separated by commas, each a whole number of at least 1."""
+    sizes = [_positive(size.strip()) for size in text.split(",") if size.strip()]
+    if not sizes:
+        raise argparse.ArgumentTypeError("expected resource counts separated by commas, got none")
+    return sizes
