@@ -238,3 +238,50 @@ def test_a_reader_that_leaves_early_ends_the_run_quietly(tmp_path: Path) -> None
             check=False,
         )
     assert (completed.returncode, completed.stderr) == (141, "")
+
+
+def test_an_sdk_that_broke_a_contract_is_one_line_naming_it_and_exit_3(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pulumi.runtime import settings  # noqa: PLC0415
+
+    monkeypatch.delattr(settings, "ROOT")
+    code = run(*preview_args("--build-dir", str(tmp_path)))
+    assert code == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: pulumi ")
+    assert "pulumi.runtime.settings.ROOT no longer exists" in err
+    assert err.count("\n") == 1
+
+
+def test_a_run_error_from_the_program_is_its_message_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = run(*preview_args("--build-dir", str(tmp_path), stack="run-error"))
+    assert code == 2
+    assert capsys.readouterr().err == "error: inventory.json: $.buckets: at least one bucket\n"
+
+
+def test_the_benchmark_runs_from_any_folder(tmp_path: Path) -> None:
+    """Its measured child is a module of the installed package, not a file of the project root."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compliance.bench.preview",
+            "--stack",
+            "test",
+            "--project-dir",
+            str(PROJECT),
+            "--policy-pack",
+            str(PROBE_PACK),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    timings = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert timings["resources"] > 0
+    assert timings["program"] > 0
