@@ -11,7 +11,7 @@ import infra
 
 
 def component_args() -> list[type]:
-    found = []
+    found: list[type] = []
     for module_info in pkgutil.iter_modules(infra.__path__):
         if module_info.name == "__main__":
             continue
@@ -19,6 +19,7 @@ def component_args() -> list[type]:
         for name, value in vars(module).items():
             if (
                 name.endswith("Args")
+                and isinstance(value, type)
                 and dataclasses.is_dataclass(value)
                 and value.__module__ == module.__name__
             ):
