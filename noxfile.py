@@ -5,6 +5,7 @@ Each session is thin: the logic lives in the `compliance` package and is run as
 """
 
 import os
+from pathlib import Path
 
 import nox
 
@@ -12,6 +13,8 @@ import nox
 os.environ.setdefault("UV_NATIVE_TLS", "true")
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
+# The interpreter the policy pack runs with instead of its own virtualenv (see compliance.preview).
+PACK_PYTHON = "POLICY_PACK_PYTHON"
 
 SOURCES = [
     "infra",
@@ -43,6 +46,21 @@ def tests(session: nox.Session) -> None:
     """Every test: the program under mocks, the pack over its protocol, moto, checkov, browser."""
     install_project(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session(name="pack-newest")
+def pack_newest(session: nox.Session) -> None:
+    """The pack's whole test suite on the newest SDKs `policy_pack/requirements.in` allows, not
+    the pins of `requirements.txt`: an SDK release that breaks a policy shows here first."""
+    install_project(session)
+    newest = Path(session.create_tmp()).resolve() / "pack-newest"
+    session.run("uv", "venv", "--quiet", "--allow-existing", str(newest))
+    python = newest / "bin" / "python"
+    requirements = "policy_pack/requirements.in"
+    upgrade = ("pip", "install", "--quiet", "--upgrade", "--compile-bytecode")
+    session.run("uv", *upgrade, "--python", str(python), "-r", requirements)
+    session.run("uv", "pip", "list", "--python", str(python))
+    session.run("pytest", "tests/policy_pack", *session.posargs, env={PACK_PYTHON: str(python)})
 
 
 @nox.session

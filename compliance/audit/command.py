@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         stack_config=stack_config,
         state_file=args.state,
         policy_config=policy_config,
-        policy_pack=PackId(pack.name, pack.version),
+        policy_pack=PackId(pack.name, pack.version, pack.environment),
         now=datetime.now(UTC),
     )
     inputs = AuditInputs(

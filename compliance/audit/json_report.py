@@ -11,7 +11,7 @@ from compliance.audit.model import AuditReport, ControlResult, FailOn, ReportedF
 from compliance.audit.provenance import FileDigest, Provenance
 from compliance.model.findings import ResourceRef
 
-SCHEMA_VERSION = "2.1.0"
+SCHEMA_VERSION = "2.2.0"
 """Major: a field removed or its meaning changed; minor: a field added; patch: wording."""
 SCHEMA_FILE = "audit.schema.json"
 
@@ -104,7 +104,11 @@ def _provenance(provenance: Provenance) -> dict[str, Any]:
         "stack": provenance.stack,
         "mode": provenance.mode,
         "tools": dict(provenance.tools),
-        "policyPack": {"name": pack.name, "version": pack.version} if pack else None,
+        "policyPack": (
+            {"name": pack.name, "version": pack.version, "environment": dict(pack.environment)}
+            if pack
+            else None
+        ),
         "sha256": {
             "stackConfig": _digest(provenance.stack_config),
             "stateFile": _digest(provenance.state_file),

@@ -36,6 +36,8 @@ class FileDigest:
 class PackId:
     name: str
     version: str
+    environment: tuple[tuple[str, str], ...] = ()
+    """The versions of the SDKs the pack's own environment judged with, by name."""
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ def _driver(report: AuditReport, engine: Source) -> dict[str, Any]:
             "name": pack.name,
             "fullName": f"{ENGINE_NAMES[engine]} {pack.name}",
             "version": pack.version,
+            "properties": {"environment": dict(pack.environment)},
         }
     tool = "checkov" if engine is Source.CHECKOV else "payment-stack"
     driver: dict[str, Any] = {"name": engine.value, "fullName": ENGINE_NAMES[engine]}

@@ -37,6 +37,12 @@ class PackInfo:
     name: str
     version: str
     policies: tuple[PolicyInfo, ...]
+    environment: tuple[tuple[str, str], ...] = ()
+    """The versions of the SDKs the pack's environment judges with (pulumi, pulumi-aws,
+    pulumi-policy), by name."""
+
+    def environment_text(self) -> str:
+        return ", ".join(f"{name} {version}" for name, version in self.environment)
 
     def policy(self, name: str) -> PolicyInfo | None:
         return next((p for p in self.policies if p.name == name), None)

@@ -13,7 +13,6 @@ import json
 import os
 import selectors
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,6 +31,7 @@ from compliance.model.files import read_yaml_mapping
 from compliance.model.findings import Enforcement, Severity
 from compliance.model.graph import UNKNOWN, GraphResource, ResourceGraph, is_secret, secret
 from compliance.model.pack import PackInfo, PolicyInfo
+from compliance.preview.pack_environment import judging_versions, pack_python
 from compliance.preview.policy_config import PolicyConfigEntry
 from compliance.preview.structs import struct_dict
 
@@ -110,13 +110,16 @@ class PolicyPackProcess:
         project: str,
         stack: str,
         dry_run: bool = True,
-        python: str = sys.executable,
+        python: str | None = None,
     ) -> None:
+        """`python`: the interpreter to run the pack with; by default the one its manifest asks
+        for (its own virtualenv, built from its requirements), as the CLI runs it."""
         self.pack_dir = pack_dir.resolve()
         self._project = project
         self._stack = stack
         self._dry_run = dry_run
-        self._python = python
+        self._given_python = python
+        self._python = ""
         self._version = ""
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -139,7 +142,8 @@ class PolicyPackProcess:
     def start(self) -> None:
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
             raise PolicyPackError(f"{self.pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
-        self._version = _declared_version(self.pack_dir)
+        self._version, runtime = _manifest(self.pack_dir)
+        self._python = self._given_python or pack_python(self.pack_dir, runtime)
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         environment = os.environ | {
             "PULUMI_PROJECT": self._project,
@@ -196,18 +200,25 @@ class PolicyPackProcess:
             self._stderr = None
 
     @property
+    def python(self) -> str:
+        """The interpreter the pack runs on (known once it has started)."""
+        return self._python
+
+    @property
     def dry_run(self) -> bool:
         """Whether the pack analyzes a preview (else a deployed stack's state)."""
         return self._dry_run
 
     def info(self) -> PackInfo:
-        """The pack's name, version (PulumiPolicy.yaml's, as the CLI uses) and policies."""
+        """The pack's name, version (PulumiPolicy.yaml's, as the CLI uses), policies, and the
+        versions of the SDKs its environment judges with."""
         if self._info is None:
             reply = self._call("GetAnalyzerInfo", empty_pb2.Empty())
             self._info = PackInfo(
                 name=reply.name,
                 version=self._version or reply.version,
                 policies=tuple(_policy_info(p) for p in reply.policies),
+                environment=judging_versions(self._python),
             )
         return self._info
 
@@ -424,8 +435,9 @@ def _policy_info(policy: analyzer_pb2.PolicyInfo) -> PolicyInfo:
     )
 
 
-def _declared_version(pack_dir: Path) -> str:
-    """PulumiPolicy.yaml's version, which the CLI prefers to the one the pack reports (none: "").
+def _manifest(pack_dir: Path) -> tuple[str, dict[str, Any]]:
+    """PulumiPolicy.yaml's version, which the CLI prefers to the one the pack reports (none: ""),
+    and its runtime (name and options).
 
     The file must say `runtime: python`: this client starts a pack the way the CLI starts a Python
     one, and the CLI refuses a manifest it cannot read.
@@ -440,7 +452,9 @@ def _declared_version(pack_dir: Path) -> str:
             f"pack), got {name!r}"
         )
     version = document.get("version")
-    return "" if version is None else str(version)
+    return ("" if version is None else str(version)), (
+        runtime if isinstance(runtime, dict) else {"name": name}
+    )
 
 
 def _drain(stream: IO[bytes]) -> None:

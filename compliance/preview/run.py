@@ -195,7 +195,8 @@ def _render_policies(result: PreviewResult, out: TextIO) -> None:
     else:
         mark = "✅"
     print("Policies:", file=out)
-    print(f"    {mark} {pack.name}@v{pack.version}", file=out)
+    environment = f" ({pack.environment_text()})" if pack.environment else ""
+    print(f"    {mark} {pack.name}@v{pack.version}{environment}", file=out)
     for finding in sorted(
         [*failures, *not_run],
         key=lambda f: (f.enforcement is not Enforcement.MANDATORY, f.sort_key()),

@@ -1,8 +1,13 @@
-"""The payment stack's CrossGuard policies, one module per concern."""
+"""The payment stack's CrossGuard policies, one module per concern.
+
+Each policy registers itself where it is declared (`declare.register`); importing the concern
+modules declares them all, and `POLICIES` is what the pack serves. pulumi-aws's types are read (and
+checked) here, when the pack starts, not at the first resource.
+"""
 
 from pulumi_policy import Policy
 
-from payment_policies import (
+from payment_policies import (  # noqa: F401 - imported to declare their policies
     api,
     encryption,
     identity,
@@ -16,18 +21,9 @@ from payment_policies import (
     throttling,
     tracing,
 )
+from payment_policies.aws_types import aws_types
+from payment_policies.declare import registered
 
-POLICIES: list[Policy] = [
-    *encryption.POLICIES,
-    *recovery.POLICIES,
-    *tracing.POLICIES,
-    *tagging.POLICIES,
-    *region.POLICIES,
-    *throttling.POLICIES,
-    *storage.POLICIES,
-    *api.POLICIES,
-    *logs.POLICIES,
-    *runtime.POLICIES,
-    *identity.POLICIES,
-    *protection.POLICIES,
-]
+aws_types()
+
+POLICIES: list[Policy] = registered()

@@ -10,6 +10,8 @@ from payment_policies.declare import (
     Config,
     Resource,
     Stack,
+    Verdicts,
+    judge_each,
     pci,
     resource_policy,
     stack_policy,
@@ -22,7 +24,7 @@ from payment_policies.kinds import (
     STAGES,
     WAF_ASSOCIATIONS,
 )
-from payment_policies.props import block, is_set, is_true, is_unknown
+from payment_policies.props import block, is_set, is_true, is_unknown, known, read
 
 MAX_PATH_DEPTH = 64
 
@@ -53,11 +55,15 @@ def _is_public(http_method: object, path: str | None, public_paths: list[str]) -
     return False
 
 
-def _methods_authorized(stack: Stack, config: Config) -> Iterator[tuple[Resource | None, str]]:
-    for method in stack.of(API_METHODS):
-        authorization = method.props.get("authorization")
-        if is_unknown(authorization) or str(authorization).upper() != "NONE":
-            continue
+def _methods_authorized(stack: Stack, config: Config) -> Verdicts:
+    def judge(method: Resource) -> Iterator[tuple[Resource | None, str]]:
+        authorization = read(method.props, "authorization")
+        if not isinstance(authorization, str) or not authorization:
+            # API Gateway requires it; a method without one is judged, not taken for NONE.
+            yield method, f"method names no authorization (authorization: {authorization!r})"
+            return
+        if authorization.upper() != "NONE":
+            return
         http_method = method.props.get("httpMethod")
         path = resource_path(method, stack)
         if not _is_public(http_method, path, config["publicPaths"]):
@@ -68,6 +74,8 @@ def _methods_authorized(stack: Stack, config: Config) -> Iterator[tuple[Resource
                     f"and is not an allowed public path {config['publicPaths']}"
                 ),
             )
+
+    return judge_each(stack.of(API_METHODS), judge)
 
 
 apigateway_method_authorization = stack_policy(
@@ -94,7 +102,7 @@ apigateway_method_authorization = stack_policy(
 
 
 def _no_data_trace(settings: Resource, _: Config) -> Iterator[str]:
-    trace = block(settings.props.get("settings")).get("dataTraceEnabled")
+    trace = read(settings.props, "settings.dataTraceEnabled")
     if is_true(trace):
         yield f"method settings log full requests and responses (dataTraceEnabled: {trace!r})"
 
@@ -112,7 +120,7 @@ apigateway_no_data_trace = resource_policy(
 
 
 def _access_logged(stage: Resource, _: Config) -> Iterator[str]:
-    settings = block(stage.props.get("accessLogSettings"))
+    settings = block(known(stage.props.get("accessLogSettings"), "accessLogSettings"))
     missing = [key for key in ("destinationArn", "format") if not is_set(settings.get(key))]
     if missing:
         yield f"stage access logging lacks {missing} (accessLogSettings: {settings or None!r})"
@@ -156,10 +164,3 @@ apigateway_stage_waf = stack_policy(
     inspects=STAGES,
     check=_stages_behind_waf,
 )
-
-POLICIES = [
-    apigateway_method_authorization,
-    apigateway_no_data_trace,
-    apigateway_access_logging,
-    apigateway_stage_waf,
-]

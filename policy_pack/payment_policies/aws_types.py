@@ -1,10 +1,14 @@
 """What pulumi-aws itself says about its resource types: which are taggable, which tokens alias.
 
 Read from the installed pulumi-aws sources (never imported: importing every module takes seconds),
-once per process on first use. A resource class whose `...Args.__init__` takes `tags` is taggable,
-and provider `default_tags` apply to exactly those. A class whose options carry
-`pulumi.Alias(type_=...)` is the same resource as that older token, which is how the v6
-`aws:s3/bucketV2:BucketV2` and the v7 `aws:s3/bucket:Bucket` are matched alike.
+once per process, when the pack starts. A resource class whose `...Args.__init__` takes `tags` (a
+map, however the generator spells its `Optional`/`Input` wrapping) is taggable, and provider
+`default_tags` apply to exactly those. A class whose options carry `pulumi.Alias(type_=...)` is the
+same resource as that older token, which is how the v6 `aws:s3/bucketV2:BucketV2` and the v7
+`aws:s3/bucket:Bucket` are matched alike.
+
+A reading that looks wrong (kinds every pulumi-aws v7 tags missing, far fewer taggable types than
+it has) stops the pack with one error, instead of letting `required-tags` pass what it never saw.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import functools
 import importlib.util
 import re
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 _TYPE_TOKEN = re.compile(r'^@pulumi\.type_token\("(aws:[^"]+)"\)', re.MULTILINE)
-_TAGS_INPUT = re.compile(r"^\s+tags: Optional\[pulumi\.Input\[Mapping\[", re.MULTILINE)
+# `tags: Optional[pulumi.Input[Mapping[...]]]` (7.29) and
+# `tags: pulumi.Input[Optional[Mapping[...]]]` (7.51) alike: a `tags` annotated as a map.
+_TAGS_INPUT = re.compile(r"^[ \t]+tags: [^\n=]*\bMapping\[", re.MULTILINE)
 _ALIAS = re.compile(r'pulumi\.Alias\(type_="(aws:[^"]+)"\)')
 
 
@@ -33,12 +40,45 @@ class AwsTypes:
         return self.same(token) in self.taggable
 
 
+MINIMUM_TAGGABLE = 500
+"""pulumi-aws 7.29 has 818 taggable resource types and 7.51 more: far fewer is a misreading."""
+KNOWN_TAGGABLE = frozenset(
+    {
+        "aws:s3/bucket:Bucket",
+        "aws:dynamodb/table:Table",
+        "aws:lambda/function:Function",
+        "aws:kms/key:Key",
+        "aws:iam/role:Role",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:sns/topic:Topic",
+        "aws:backup/vault:Vault",
+        "aws:apigateway/restApi:RestApi",
+        "aws:wafv2/webAcl:WebAcl",
+    }
+)
+"""Kinds every pulumi-aws v7 release tags."""
+
+
 @functools.cache
 def aws_types() -> AwsTypes:
     spec = importlib.util.find_spec("pulumi_aws")
     if spec is None or spec.origin is None:
         raise RuntimeError("pulumi-aws is not installed next to the policy pack (requirements.txt)")
-    return scan(Path(spec.origin).parent)
+    found = scan(Path(spec.origin).parent)
+    check_plausible(found, version("pulumi-aws"))
+    return found
+
+
+def check_plausible(found: AwsTypes, aws_version: str) -> None:
+    """Refuse a reading of pulumi-aws that would make `required-tags` inspect too little."""
+    missing = sorted(KNOWN_TAGGABLE - found.taggable)
+    if missing or len(found.taggable) < MINIMUM_TAGGABLE:
+        raise RuntimeError(
+            f"pulumi-aws {aws_version}: its sources read as {len(found.taggable)} taggable "
+            f"resource types (at least {MINIMUM_TAGGABLE} expected), missing {missing or 'none'} "
+            "of the kinds it always tags; the pack stops rather than pass resources it cannot "
+            "judge (payment_policies/aws_types.py)"
+        )
 
 
 def scan(package_dir: Path) -> AwsTypes:

@@ -3,7 +3,8 @@
 `resource_policy` and `stack_policy` wrap that function with the mechanics every policy shares:
 type matching under v6 and v7 tokens, "not applicable" for resources it does not inspect, config
 defaults taken from its schema, plain (unknown-preserving) property views, and a report instead of
-a crash when a property arrives in a shape nobody expected.
+a crash when a property arrives in a shape nobody expected. Each registers the policy where it is
+declared: the pack serves `registered()`, and a second policy of the same name stops the pack.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, overload
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyComplianceFramework,
     PolicyConfigSchema,
     PolicyResource,
@@ -26,6 +28,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 from payment_policies.kinds import Kinds
 from payment_policies.props import Props, is_unknown, plain_props
@@ -36,6 +39,20 @@ BASELINE = ("payments-baseline", "1.0")
 Config = Mapping[str, Any]
 
 _SHAPE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+_REGISTERED: dict[str, Policy] = {}
+
+
+def register(policy: Policy) -> None:
+    """Serve `policy`; a name already served is a mistake the pack does not start with."""
+    if policy.name in _REGISTERED:
+        raise ValueError(f"policy {policy.name!r} is declared twice")
+    _REGISTERED[policy.name] = policy
+
+
+def registered() -> list[Policy]:
+    """Every policy declared so far, in the order of declaration."""
+    return list(_REGISTERED.values())
 
 
 def pci(reference: str) -> PolicyComplianceFramework:
@@ -105,6 +122,27 @@ def _refers_to(value: Any, identities: set[str]) -> bool:
     return isinstance(value, str) and value in identities
 
 
+Verdicts = Iterable[tuple[Resource | None, str]]
+
+
+def judge_each(
+    resources: Iterable[Resource], judge: Callable[[Resource], Verdicts]
+) -> Iterator[tuple[Resource | None, str]]:
+    """A stack check's verdicts on each resource. One whose judgement reads a value unknown during
+    preview is set aside until every other is judged; then the first such unknown is raised, and
+    the engine reports the policy unable to run beside the violations found."""
+    unknown: UnknownValueError | None = None
+    for resource in resources:
+        try:
+            verdicts = list(judge(resource))
+        except UnknownValueError as error:
+            unknown = unknown or error
+            continue
+        yield from verdicts
+    if unknown is not None:
+        raise unknown
+
+
 ResourceCheck = Callable[[Resource, Config], Iterable[str]]
 StackCheck = Callable[[Stack, Config], Iterable[tuple[Resource | None, str]]]
 Remediation = Callable[[ResourceValidationArgs, Config], Mapping[str, Any] | None]
@@ -128,19 +166,21 @@ def resource_policy(
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type not in applies_to:
             args.not_applicable(f"{args.resource_type} is not {applies_to.label}")
+            return
         resource = _resource_from_args(args)
         try:
             for message in _guarded(check, resource, _with_defaults(schema, args.get_config())):
                 report(message, None)
         except NotApplicable as verdict:
             args.not_applicable(verdict.reason)
+            return
 
     def remediate_with_config(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
         if remediate is None or args.resource_type not in applies_to:
             return None
         return remediate(args, _with_defaults(schema, args.get_config()))
 
-    return ResourceValidationPolicy(
+    policy = ResourceValidationPolicy(
         name=name,
         description=description,
         validate=validate,
@@ -152,6 +192,8 @@ def resource_policy(
         framework=framework,
         remediation_steps=remediation_steps,
     )
+    register(policy)
+    return policy
 
 
 def stack_policy(
@@ -172,11 +214,12 @@ def stack_policy(
         stack = Stack(tuple(_resource_from_stack(r) for r in args.resources))
         if not stack.of(inspects):
             args.not_applicable(f"the stack has no {inspects.label}")
+            return
         config = _with_defaults(schema, args.get_config())
         for resource, message in _guarded(check, stack, config):
             report(message, resource.urn if resource else None)
 
-    return StackValidationPolicy(
+    policy = StackValidationPolicy(
         name=name,
         description=description,
         validate=validate,
@@ -186,6 +229,8 @@ def stack_policy(
         framework=framework,
         remediation_steps=remediation_steps,
     )
+    register(policy)
+    return policy
 
 
 def _schema(config: Mapping[str, dict[str, Any]] | None) -> PolicyConfigSchema | None:

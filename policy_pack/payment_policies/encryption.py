@@ -12,6 +12,8 @@ from payment_policies.declare import (
     Resource,
     ResourceCheck,
     Stack,
+    Verdicts,
+    judge_each,
     pci,
     resource_policy,
     stack_policy,
@@ -26,7 +28,7 @@ from payment_policies.kinds import (
     TABLES,
     TOPICS,
 )
-from payment_policies.props import block, blocks, dig, is_off, is_set, is_unknown
+from payment_policies.props import block, blocks, given, is_on, is_set, is_unknown, known, read
 
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
@@ -51,8 +53,8 @@ def encrypted_with_cmk(prop: str, what: str) -> ResourceCheck:
 
 
 def _key_rotation(key: Resource, _: Config) -> Iterator[str]:
-    rotation = key.props.get("enableKeyRotation")
-    if is_off(rotation):
+    if not is_on(key.props, "enableKeyRotation"):
+        rotation = key.props.get("enableKeyRotation")
         yield f"KMS key does not have key rotation enabled (enableKeyRotation: {rotation!r})"
 
 
@@ -69,19 +71,21 @@ kms_key_rotation = resource_policy(
 
 
 def sse_rule_problems(rule: dict[str, Any], where: str) -> Iterator[str]:
+    algorithm = read(rule, "applyServerSideEncryptionByDefault.sseAlgorithm")
     default = block(rule.get("applyServerSideEncryptionByDefault"))
-    algorithm = default.get("sseAlgorithm")
-    if not is_unknown(algorithm) and algorithm not in KMS_ALGORITHMS:
+    if algorithm not in KMS_ALGORITHMS:
         yield f"{where} default encryption is not aws:kms (sseAlgorithm: {algorithm!r})"
     elif problem := cmk_problem(default.get("kmsMasterKeyId"), f"{where} default encryption"):
         yield problem
-    bucket_key = rule.get("bucketKeyEnabled")
-    if is_off(bucket_key):
+    if not is_on(rule, "bucketKeyEnabled"):
+        bucket_key = rule.get("bucketKeyEnabled")
         yield f"{where} does not enable the S3 bucket key (bucketKeyEnabled: {bucket_key!r})"
 
 
 def _encryption_configuration(configuration: Resource, _: Config) -> Iterator[str]:
-    rules = blocks(configuration.props.get("rules") or configuration.props.get("rule"))
+    rules = blocks(
+        known(configuration.props.get("rules") or configuration.props.get("rule"), "rules")
+    )
     if not rules:
         yield "encryption configuration has no rule (rules: none)"
     for index, rule in enumerate(rules):
@@ -103,15 +107,18 @@ s3_encryption_kms_cmk = resource_policy(
 )
 
 
-def _buckets_encrypted(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]:
-    for bucket in stack.of(BUCKETS):
-        inline = block(bucket.props.get("serverSideEncryptionConfiguration"))
+def _buckets_encrypted(stack: Stack, _: Config) -> Verdicts:
+    def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
+        inline = block(given(bucket.props.get("serverSideEncryptionConfiguration")))
         if inline:
-            for problem in sse_rule_problems(block(inline.get("rule")), "inline rule:"):
+            rule = block(known(inline.get("rule"), "serverSideEncryptionConfiguration.rule"))
+            for problem in sse_rule_problems(rule, "inline rule:"):
                 yield bucket, problem
-            continue
+            return
         if not stack.linked(bucket, BUCKET_ENCRYPTION, "bucket", ("bucket", "id")):
             yield bucket, "bucket has no server-side encryption configuration resource or block"
+
+    return judge_each(stack.of(BUCKETS), judge)
 
 
 s3_bucket_encrypted = stack_policy(
@@ -131,8 +138,7 @@ s3_bucket_encrypted = stack_policy(
 
 def _table_encrypted(table: Resource, _: Config) -> Iterator[str]:
     encryption = block(table.props.get("serverSideEncryption"))
-    enabled = encryption.get("enabled")
-    if is_off(enabled):
+    if not is_on(table.props, "serverSideEncryption.enabled"):
         yield f"table is not encrypted with a KMS key (serverSideEncryption: {encryption or None})"
     elif problem := cmk_problem(encryption.get("kmsKeyArn"), "table encryption"):
         yield problem
@@ -151,7 +157,7 @@ dynamodb_table_encrypted = resource_policy(
 
 
 def _function_environment_encrypted(function: Resource, _: Config) -> Iterator[str]:
-    variables = dig(function.props, "environment.variables")
+    variables = read(function.props, "environment.variables")
     if not is_set(variables):
         return
     if not is_set(function.props.get("kmsKeyArn")):
@@ -207,14 +213,3 @@ sns_topic_encrypted = resource_policy(
     applies_to=TOPICS,
     check=encrypted_with_cmk("kmsMasterKeyId", "SNS topic"),
 )
-
-POLICIES = [
-    kms_key_rotation,
-    s3_encryption_kms_cmk,
-    s3_bucket_encrypted,
-    dynamodb_table_encrypted,
-    lambda_environment_encrypted,
-    log_group_encrypted,
-    backup_vault_encrypted,
-    sns_topic_encrypted,
-]

@@ -20,7 +20,7 @@ def documents(resource: Resource) -> list[tuple[str, Any]]:
     if is_unknown(inline):
         return [("inlinePolicies", inline)]
     return [
-        (f"inlinePolicies[{index}]", item if is_unknown(item) else block(item).get("policy"))
+        (f"inlinePolicies[{index}]", block(item).get("policy") if isinstance(item, dict) else item)
         for index, item in enumerate(as_list(inline) if inline is not None else [])
     ]
 
@@ -28,8 +28,11 @@ def documents(resource: Resource) -> list[tuple[str, Any]]:
 def statements(document: Any, where: str) -> list[dict[str, Any]]:
     """The statements of a document; a document unknown during preview cannot be judged."""
     decoded = json_object(known(document, where))
-    if not isinstance(decoded, dict):
+    if decoded is None:
         return []
+    if not isinstance(decoded, dict):
+        # A document nobody can read grants or denies who knows what: a violation, never a pass.
+        raise TypeError(f"{where} is not a JSON policy document (seen: {str(decoded)[:80]!r})")
     return blocks(decoded.get("Statement"))
 
 
@@ -97,5 +100,3 @@ iam_no_wildcard_data_actions = resource_policy(
         }
     },
 )
-
-POLICIES = [iam_no_wildcard_data_actions]

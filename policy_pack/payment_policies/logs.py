@@ -8,12 +8,12 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, Resource, pci, resource_policy
 from payment_policies.kinds import LOG_GROUPS
-from payment_policies.props import is_unknown, number
+from payment_policies.props import number, read
 
 
 def _retention(log_group: Resource, config: Config) -> Iterator[str]:
-    value = log_group.props.get("retentionInDays")
-    if is_unknown(value) or value in (None, 0):
+    value = read(log_group.props, "retentionInDays")
+    if value in (None, 0):
         return  # no retention set means events never expire
     days = number(value)
     minimum = config["minimumRetentionDays"]
@@ -42,5 +42,3 @@ log_retention = resource_policy(
         }
     },
 )
-
-POLICIES = [log_retention]

@@ -136,23 +136,36 @@ def blocks(value: Any) -> list[dict[str, Any]]:
     return []
 
 
-def dig(props: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path through nested blocks, or None where any step is absent."""
+def read(props: Any, path: str) -> Any:
+    """The value at a dotted path through nested blocks, for a check to compare: None where a step
+    is absent. A value unknown during preview, at the end or on the way, raises `known`'s error,
+    so the engine reports the policy unable to run instead of it passing a value it never saw."""
+    steps = path.split(".")
     value: Any = props
-    for step in path.split("."):
-        value = block(value).get(step)
+    for depth, step in enumerate(steps):
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]  # a Terraform-style one-element block
+        known(value, ".".join(steps[:depth]) or path)
+        value = value.get(step) if isinstance(value, dict) else None
         if value is None:
             return None
-    return value
+    return known(value, path)
+
+
+def given(value: Any) -> Any:
+    """A deprecated inline block as the program gave it: one unknown during preview was not given
+    (the provider computes it from the separate resource that configures it), so the check judges
+    that resource, and a stack with neither is a violation."""
+    return None if is_unknown(value) else value
+
+
+def is_on(props: Any, path: str) -> bool:
+    """Whether the flag at `path` is on; unknown during preview raises, as `read` does."""
+    return is_true(read(props, path))
 
 
 def is_true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def is_off(value: Any) -> bool:
-    """A flag known not to be on: not true, and not an unknown a preview cannot judge yet."""
-    return not is_unknown(value) and not is_true(value)
 
 
 def number(value: Any) -> float | None:

@@ -25,5 +25,3 @@ stateful_resources_protected = resource_policy(
     applies_to=STATEFUL,
     check=_protected,
 )
-
-POLICIES = [stateful_resources_protected]

@@ -9,13 +9,21 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, Resource, Stack, pci, resource_policy, stack_policy
 from payment_policies.kinds import BACKUP_PLANS, BACKUP_SELECTIONS, TABLES
-from payment_policies.props import block, blocks, is_off, is_unknown, number, walk_strings
+from payment_policies.props import (
+    block,
+    blocks,
+    is_on,
+    is_unknown,
+    known,
+    number,
+    read,
+    walk_strings,
+)
 
 
 def _point_in_time_recovery(table: Resource, _: Config) -> Iterator[str]:
-    recovery = block(table.props.get("pointInTimeRecovery"))
-    enabled = recovery.get("enabled")
-    if is_off(enabled):
+    if not is_on(table.props, "pointInTimeRecovery.enabled"):
+        recovery = block(table.props.get("pointInTimeRecovery"))
         yield f"table has point-in-time recovery off (pointInTimeRecovery: {recovery or None!r})"
 
 
@@ -66,10 +74,11 @@ dynamodb_in_backup_plan = stack_policy(
 
 def _backup_retention(plan: Resource, config: Config) -> Iterator[str]:
     minimum = config["minimumRetentionDays"]
-    for index, rule in enumerate(blocks(plan.props.get("rules") or plan.props.get("rule"))):
-        delete_after = block(rule.get("lifecycle")).get("deleteAfter")
-        if delete_after is None or is_unknown(delete_after):
-            continue
+    rules = known(plan.props.get("rules") or plan.props.get("rule"), "rules")
+    for index, rule in enumerate(blocks(rules)):
+        delete_after = read(rule, "lifecycle.deleteAfter")
+        if delete_after is None:
+            continue  # no lifecycle: recovery points are kept until deleted by hand
         days = number(delete_after)
         if days is None or days < minimum:
             yield (
@@ -96,5 +105,3 @@ backup_retention = resource_policy(
         }
     },
 )
-
-POLICIES = [dynamodb_pitr, dynamodb_in_backup_plan, backup_retention]

@@ -11,7 +11,9 @@ from payment_policies.declare import (
     Config,
     Resource,
     Stack,
+    Verdicts,
     baseline,
+    judge_each,
     resource_policy,
     stack_policy,
 )
@@ -57,8 +59,23 @@ allowed_region = resource_policy(
 )
 
 
-def _restricts_region(statement: dict[str, Any], allowed: list[str]) -> bool:
+def _covers_every_action(statement: dict[str, Any], global_actions: list[str]) -> bool:
+    """`Action: "*"`, or a `NotAction` that spares only the global services named in config."""
+    if "Action" in statement:
+        return "*" in as_list(statement.get("Action"))
+    spared = as_list(statement.get("NotAction"))
+    allowed = {action.lower() for action in global_actions}
+    return bool(spared) and all(
+        isinstance(action, str) and action.lower() in allowed for action in spared
+    )
+
+
+def _restricts_region(
+    statement: dict[str, Any], allowed: list[str], global_actions: list[str]
+) -> bool:
     if statement.get("Effect") != "Deny" or "*" not in as_list(statement.get("Resource")):
+        return False
+    if not _covers_every_action(statement, global_actions):
         return False
     for operator in ("StringNotEquals", "StringNotEqualsIgnoreCase"):
         for key, regions in block(block(statement.get("Condition")).get(operator)).items():
@@ -67,24 +84,30 @@ def _restricts_region(statement: dict[str, Any], allowed: list[str]) -> bool:
     return False
 
 
-def _roles_region_restricted(stack: Stack, config: Config) -> Iterator[tuple[Resource | None, str]]:
+def _roles_region_restricted(stack: Stack, config: Config) -> Verdicts:
     allowed = config["allowedRegions"]
-    for role in stack.of(ROLES):
+    global_actions = config["globalActions"]
+
+    def restricts(statement: dict[str, Any]) -> bool:
+        return _restricts_region(statement, allowed, global_actions)
+
+    def judge(role: Resource) -> Iterator[tuple[Resource | None, str]]:
         carriers = [role, *stack.linked(role, ROLE_POLICIES, "role", ("name", "id"))]
         found = [
             (carrier, where, document)
             for carrier in carriers
             for where, document in documents(carrier)
         ]
-        if some_statement_holds(found, lambda statement: _restricts_region(statement, allowed)):
-            continue
-        yield (
-            role,
-            (
-                f"no policy of the role denies actions outside {allowed} through "
-                f"aws:RequestedRegion ({len(found)} policy documents seen)"
-            ),
-        )
+        if not some_statement_holds(found, restricts):
+            yield (
+                role,
+                (
+                    f"no policy of the role denies every action outside {allowed} through "
+                    f"aws:RequestedRegion ({len(found)} policy documents seen)"
+                ),
+            )
+
+    return judge_each(stack.of(ROLES), judge)
 
 
 iam_region_restricted = stack_policy(
@@ -94,12 +117,22 @@ iam_region_restricted = stack_policy(
     framework=baseline("region"),
     remediation_steps=(
         "Add an inline policy statement {Effect: Deny, Action: *, Resource: *, Condition: "
-        "{StringNotEquals: {aws:RequestedRegion: [<allowed regions>]}}} to the role."
+        "{StringNotEquals: {aws:RequestedRegion: [<allowed regions>]}}} to the role (or a "
+        "NotAction listing only the global services of globalActions)."
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=ROLES,
     check=_roles_region_restricted,
-    config={"allowedRegions": ALLOWED_REGIONS},
+    config={
+        "allowedRegions": ALLOWED_REGIONS,
+        "globalActions": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[a-z0-9-]+:\\*$"},
+            "default": [],
+            "description": (
+                "Global services (as 'iam:*') a region deny may spare with NotAction; every "
+                "other action must be denied outside the allowed regions."
+            ),
+        },
+    },
 )
-
-POLICIES = [allowed_region, iam_region_restricted]

@@ -9,7 +9,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, NotApplicable, Resource, pci, resource_policy
 from payment_policies.kinds import FUNCTIONS
-from payment_policies.props import is_set, is_unknown
+from payment_policies.props import is_set, read
 
 # AWS Lambda runtime deprecation dates (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
 DEPRECATION_DATES = {
@@ -48,17 +48,21 @@ DEPRECATION_DATES = {
 
 
 def _runtime_supported(function: Resource, config: Config) -> Iterator[str]:
-    runtime = function.props.get("runtime")
-    if function.props.get("packageType") == "Image" and not is_set(runtime):
+    runtime = read(function.props, "runtime")
+    if read(function.props, "packageType") == "Image" and not is_set(runtime):
         raise NotApplicable("container image functions bring their own runtime")
-    if is_unknown(runtime):
-        return
     if not is_set(runtime):
         yield "function names no runtime"
         return
-    deprecated_on = config["deprecationDates"].get(runtime)
+    dates = config["deprecationDates"]
+    deprecated_on = dates.get(runtime) if isinstance(runtime, str) else None
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
-    if deprecated_on is not None and deprecated_on <= today:
+    if deprecated_on is None:
+        yield (
+            f"runtime {runtime!r} is not in the supported runtimes (deprecationDates: "
+            f"{', '.join(sorted(dates))})"
+        )
+    elif deprecated_on <= today:
         yield f"runtime {runtime!r} has been deprecated since {deprecated_on}"
 
 
@@ -80,5 +84,3 @@ lambda_runtime_supported = resource_policy(
         }
     },
 )
-
-POLICIES = [lambda_runtime_supported]

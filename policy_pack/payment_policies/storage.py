@@ -8,9 +8,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
-from pulumi_policy.proxy import UnknownValueError
 
-from payment_policies.declare import Config, Resource, Stack, pci, stack_policy
+from payment_policies.declare import (
+    Config,
+    Resource,
+    Stack,
+    Verdicts,
+    judge_each,
+    pci,
+    stack_policy,
+)
 from payment_policies.identity import as_list, some_statement_holds, statements
 from payment_policies.kinds import (
     BUCKET_POLICIES,
@@ -18,7 +25,7 @@ from payment_policies.kinds import (
     BUCKETS,
     PUBLIC_ACCESS_BLOCKS,
 )
-from payment_policies.props import block, dig, is_off, is_unknown, known
+from payment_policies.props import block, given, is_on, known, read
 
 BUCKET_IDENTITY = ("bucket", "id")
 PUBLIC_ACCESS_FLAGS = (
@@ -29,8 +36,8 @@ PUBLIC_ACCESS_FLAGS = (
 )
 
 
-def _public_access_blocked(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]:
-    for bucket in stack.of(BUCKETS):
+def _public_access_blocked(stack: Stack, _: Config) -> Verdicts:
+    def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
         guards = stack.linked(bucket, PUBLIC_ACCESS_BLOCKS, "bucket", BUCKET_IDENTITY)
         if not guards:
             yield bucket, "bucket has no public access block"
@@ -38,10 +45,12 @@ def _public_access_blocked(stack: Stack, _: Config) -> Iterator[tuple[Resource |
             off = {
                 flag: guard.props.get(flag)
                 for flag in PUBLIC_ACCESS_FLAGS
-                if is_off(guard.props.get(flag))
+                if not is_on(guard.props, flag)
             }
             if off:
                 yield guard, f"public access block leaves flags off: {off}"
+
+    return judge_each(stack.of(BUCKETS), judge)
 
 
 s3_public_access_block = stack_policy(
@@ -59,20 +68,22 @@ s3_public_access_block = stack_policy(
 )
 
 
-def _versioned(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]:
-    for bucket in stack.of(BUCKETS):
-        inline = block(bucket.props.get("versioning"))
+def _versioned(stack: Stack, _: Config) -> Verdicts:
+    def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
+        inline = block(given(bucket.props.get("versioning")))
         if inline:
-            if is_off(inline.get("enabled")):
+            if not is_on(inline, "enabled"):
                 yield bucket, f"bucket versioning is not enabled (versioning: {inline})"
-            continue
+            return
         versionings = stack.linked(bucket, BUCKET_VERSIONING, "bucket", BUCKET_IDENTITY)
         if not versionings:
             yield bucket, "bucket has no versioning configuration"
         for versioning in versionings:
-            status = dig(versioning.props, "versioningConfiguration.status")
-            if not is_unknown(status) and status != "Enabled":
+            status = read(versioning.props, "versioningConfiguration.status")
+            if status != "Enabled":
                 yield versioning, f"bucket versioning is not Enabled (status: {status!r})"
+
+    return judge_each(stack.of(BUCKETS), judge)
 
 
 s3_versioning = stack_policy(
@@ -149,23 +160,17 @@ def _denies_insecure_transport(statement: dict[str, Any], bucket_arn: str) -> bo
     )
 
 
-def _insecure_transport_denied(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]:
-    unjudged: list[UnknownValueError] = []
-    for bucket in stack.of(BUCKETS):
+def _insecure_transport_denied(stack: Stack, _: Config) -> Verdicts:
+    def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
         policies = stack.linked(bucket, BUCKET_POLICIES, "bucket", BUCKET_IDENTITY)
         if not policies:
             yield bucket, "bucket has no bucket policy, so nothing denies requests without TLS"
-            continue
+            return
         documents = [(policy, "policy", policy.props.get("policy")) for policy in policies]
-        try:
-            arn = _bucket_arn(bucket)
-            denies = functools.partial(_denies_insecure_transport, bucket_arn=arn)
-            if some_statement_holds(documents, denies):
-                continue
-        except UnknownValueError as unknown:
-            # Judge every other bucket first; the engine then reports the policy unable to run.
-            unjudged.append(unknown)
-            continue
+        arn = _bucket_arn(bucket)
+        denies = functools.partial(_denies_insecure_transport, bucket_arn=arn)
+        if some_statement_holds(documents, denies):
+            return
         for policy, where, document in documents:
             seen = [s.get("Sid", s.get("Effect")) for s in statements(document, where)]
             yield (
@@ -175,8 +180,8 @@ def _insecure_transport_denied(stack: Stack, _: Config) -> Iterator[tuple[Resour
                     f"when aws:SecureTransport is false (statements seen: {seen})"
                 ),
             )
-    if unjudged:
-        raise unjudged[0]
+
+    return judge_each(stack.of(BUCKETS), judge)
 
 
 s3_denies_insecure_transport = stack_policy(
@@ -194,5 +199,3 @@ s3_denies_insecure_transport = stack_policy(
     inspects=BUCKETS,
     check=_insecure_transport_denied,
 )
-
-POLICIES = [s3_public_access_block, s3_versioning, s3_denies_insecure_transport]

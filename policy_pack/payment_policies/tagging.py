@@ -120,5 +120,3 @@ required_tags = resource_policy(
         },
     },
 )
-
-POLICIES = [required_tags]

@@ -10,12 +10,14 @@ from payment_policies.declare import (
     Config,
     Resource,
     Stack,
+    Verdicts,
     baseline,
+    judge_each,
     resource_policy,
     stack_policy,
 )
 from payment_policies.kinds import FUNCTIONS, METHOD_SETTINGS, STAGES
-from payment_policies.props import block, is_unknown, number
+from payment_policies.props import is_unknown, number, read
 
 
 def _same_api(settings: Resource, stage: Resource) -> bool:
@@ -45,14 +47,11 @@ def method_settings_of(stage: Resource, stack: Stack) -> list[Resource]:
 
 
 def _limit_problems(settings: Resource, config: Config) -> Iterator[str]:
-    values = block(settings.props.get("settings"))
     for key, bound in (
         ("throttlingRateLimit", config["maxRateLimit"]),
         ("throttlingBurstLimit", config["maxBurstLimit"]),
     ):
-        value = values.get(key)
-        if is_unknown(value):
-            continue
+        value = read(settings.props, f"settings.{key}")
         limit = number(value)
         if limit is None or limit <= 0:
             yield f"{key} is not set to a positive limit (seen: {value!r})"
@@ -60,14 +59,16 @@ def _limit_problems(settings: Resource, config: Config) -> Iterator[str]:
             yield f"{key} {value!r} exceeds the allowed maximum {bound}"
 
 
-def _stages_throttled(stack: Stack, config: Config) -> Iterator[tuple[Resource | None, str]]:
-    for stage in stack.of(STAGES):
+def _stages_throttled(stack: Stack, config: Config) -> Verdicts:
+    def judge(stage: Resource) -> Iterator[tuple[Resource | None, str]]:
         all_settings = method_settings_of(stage, stack)
         if not all_settings:
             yield stage, "stage has no method settings, so no throttling limits"
         for settings in all_settings:
             for problem in _limit_problems(settings, config):
                 yield settings, problem
+
+    return judge_each(stack.of(STAGES), judge)
 
 
 apigateway_stage_throttled = stack_policy(
@@ -100,9 +101,7 @@ apigateway_stage_throttled = stack_policy(
 
 
 def _reserved_concurrency(function: Resource, _: Config) -> Iterator[str]:
-    value = function.props.get("reservedConcurrentExecutions")
-    if is_unknown(value):
-        return
+    value = read(function.props, "reservedConcurrentExecutions")
     reserved = number(value)
     if reserved is None or reserved < 1:
         yield f"function has no reserved concurrency (reservedConcurrentExecutions: {value!r})"
@@ -118,5 +117,3 @@ lambda_reserved_concurrency = resource_policy(
     applies_to=FUNCTIONS,
     check=_reserved_concurrency,
 )
-
-POLICIES = [apigateway_stage_throttled, lambda_reserved_concurrency]

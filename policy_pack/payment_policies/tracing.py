@@ -8,12 +8,12 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, Resource, baseline, resource_policy
 from payment_policies.kinds import FUNCTIONS, STAGES
-from payment_policies.props import block, is_off, is_unknown
+from payment_policies.props import is_on, read
 
 
 def _function_traced(function: Resource, _: Config) -> Iterator[str]:
-    mode = block(function.props.get("tracingConfig")).get("mode")
-    if not is_unknown(mode) and mode != "Active":
+    mode = read(function.props, "tracingConfig.mode")
+    if mode != "Active":
         yield f"function tracing is not Active (tracingConfig.mode: {mode!r})"
 
 
@@ -30,8 +30,8 @@ lambda_tracing = resource_policy(
 
 
 def _stage_traced(stage: Resource, _: Config) -> Iterator[str]:
-    enabled = stage.props.get("xrayTracingEnabled")
-    if is_off(enabled):
+    if not is_on(stage.props, "xrayTracingEnabled"):
+        enabled = stage.props.get("xrayTracingEnabled")
         yield f"stage does not trace requests with X-Ray (xrayTracingEnabled: {enabled!r})"
 
 
@@ -45,5 +45,3 @@ apigateway_tracing = resource_policy(
     applies_to=STAGES,
     check=_stage_traced,
 )
-
-POLICIES = [lambda_tracing, apigateway_tracing]

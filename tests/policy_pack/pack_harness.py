@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -336,3 +337,10 @@ def _verdict(result: AnalyzeResult, policy: str, target: str | None) -> tuple[st
     if any(n.policy_name == policy for n in result.not_applicable):
         return "not-applicable", []
     return "pass", [d.message for d in mine]
+
+
+def pinned_judging_versions() -> dict[str, str]:
+    """pulumi, pulumi-aws and pulumi-policy as `policy_pack/requirements.txt` pins them."""
+    text = (PACK_DIR / "requirements.txt").read_text()
+    pins = dict(re.findall(r"^([a-z0-9-]+)==([^\s;]+)", text, re.MULTILINE))
+    return {name: pins[name] for name in ("pulumi", "pulumi-aws", "pulumi-policy")}

@@ -131,7 +131,7 @@ def test_remediation_runs_only_at_the_remediate_level(pack: PolicyPackProcess) -
 # Unknown values during preview
 
 
-def test_only_checks_that_need_a_value_stop_at_unknowns(pack: PolicyPackProcess) -> None:
+def test_every_check_that_compares_a_value_stops_at_unknowns(pack: PolicyPackProcess) -> None:
     everything_unknown = [
         dataclasses.replace(
             r, inputs={k: UNKNOWN if k != "tags" else v for k, v in r.inputs.items()}
@@ -139,15 +139,32 @@ def test_only_checks_that_need_a_value_stop_at_unknowns(pack: PolicyPackProcess)
         for r in compliant_stack().values()
     ]
 
-    unable = {
-        (d.policy_name, subject.name)
+    diagnostics = [
+        (d, subject.name)
         for subject in everything_unknown
         for d in pack.analyze(subject, provider()).diagnostics
-        if d.unable_to_run
-    }
+    ]
 
-    # Only the IAM document itself must be read; every other check only asks "is it set?".
-    assert unable == {("iam-no-wildcard-data-actions", "processor-role")}
+    # Nothing is a violation: every value a check needed was unknown, so it could not run.
+    assert [(d.policy_name, name) for d, name in diagnostics if not d.unable_to_run] == []
+    # Only the checks whose whole question is "is a reference set?" (a CMK ARN, a log group's
+    # key, a topic's key, a vault's key, a web ACL) take an unknown for set and pass.
+    assert {(d.policy_name, name) for d, name in diagnostics} == {
+        ("apigateway-no-data-trace", "prod-settings"),
+        ("apigateway-stage-access-logging", "prod-stage"),
+        ("apigateway-stage-xray-enabled", "prod-stage"),
+        ("backup-retention-minimum", "daily"),
+        ("cloudwatch-log-retention", "api-access"),
+        ("dynamodb-pitr-enabled", "transactions"),
+        ("dynamodb-table-encrypted-with-cmk", "transactions"),
+        ("iam-no-wildcard-data-actions", "processor-role"),
+        ("kms-key-rotation-enabled", "payments-key"),
+        ("lambda-environment-encrypted", "processor"),
+        ("lambda-reserved-concurrency", "processor"),
+        ("lambda-runtime-supported", "processor"),
+        ("lambda-tracing-active", "processor"),
+        ("s3-encryption-kms-cmk", "receipts-encryption"),
+    }
 
 
 def test_tag_value_a_pattern_must_judge_but_unknown_is_unable_to_run(
@@ -348,8 +365,8 @@ ODD_SHAPES: list[tuple[str, str, dict[str, Any], str]] = [
     ("s3-encryption-kms-cmk", "receipts-encryption", {"rules": [None, 3]}, "fail"),
     ("backup-retention-minimum", "daily", {"rules": {"lifecycle": {"deleteAfter": "7"}}}, "fail"),
     ("backup-retention-minimum", "daily", {"rules": [{"lifecycle": None}]}, "pass"),
-    ("iam-no-wildcard-data-actions", "processor-role", {"inlinePolicies": "{not json"}, "pass"),
-    ("iam-no-wildcard-data-actions", "processor-role", {"inlinePolicies": [{"policy": 7}]}, "pass"),
+    ("iam-no-wildcard-data-actions", "processor-role", {"inlinePolicies": "{not json"}, "fail"),
+    ("iam-no-wildcard-data-actions", "processor-role", {"inlinePolicies": [{"policy": 7}]}, "fail"),
     ("lambda-reserved-concurrency", "processor", {"reservedConcurrentExecutions": "ten"}, "fail"),
     ("lambda-runtime-supported", "processor", {"runtime": ["python3.12"]}, "fail"),
     (
@@ -369,7 +386,7 @@ ODD_SHAPES: list[tuple[str, str, dict[str, Any], str]] = [
     ODD_SHAPES,
     ids=[f"{case[0]}-{index}" for index, case in enumerate(ODD_SHAPES)],
 )
-def test_odd_shapes_are_reported_or_passed_never_a_crash(
+def test_odd_shapes_are_reported_or_judged_never_a_crash(
     pack: PolicyPackProcess, policy: str, name: str, inputs: dict[str, Any], expected: str
 ) -> None:
     odd = with_inputs(compliant_stack()[name], **inputs)

@@ -104,7 +104,7 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
             inlinePolicies=[{"name": "region", "policy": json.dumps(OTHER_REGION_DENY)}],
         ),
         "processor-role",
-        "no policy of the role denies actions outside ['eu-west-1']",
+        "no policy of the role denies every action outside ['eu-west-1']",
     ),
     ("apigateway-stage-throttled", without("prod-settings"), "prod-stage", "no method settings"),
     (

@@ -129,6 +129,7 @@ PACK = PackInfo(
             remediation="Set tracingConfig.mode to Active.",
         ),
     ),
+    environment=(("pulumi", "3.272.0"), ("pulumi-aws", "7.51.1"), ("pulumi-policy", "1.21.0")),
 )
 
 
@@ -284,7 +285,7 @@ def make_report(
         stack_config=project_dir / "Pulumi.prod.yaml",
         state_file=None,
         policy_config=project_dir / "policy.json",
-        policy_pack=PackId(PACK.name, PACK.version),
+        policy_pack=PackId(PACK.name, PACK.version, PACK.environment),
         now=now,
     )
     return build_report(inputs, provenance)

@@ -10,6 +10,7 @@ import pytest
 
 from compliance.cli import main
 from compliance.model.graph import GraphResource, ResourceGraph
+from tests.policy_pack.pack_harness import pinned_judging_versions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 PROVIDER = "urn:pulumi:prod::payments::pulumi:providers:aws::default_7_29_0"
@@ -117,6 +118,7 @@ def test_a_failing_mandatory_control_sets_the_exit_code(workspace: Path) -> None
     provenance = json.loads((reports / "audit.json").read_text())["provenance"]
     assert provenance["mode"] == "state"
     assert provenance["sha256"]["stateFile"]["path"].endswith("rotation-False.json")
+    assert provenance["policyPack"]["environment"] == pinned_judging_versions()
 
 
 def test_fail_on_none_reports_the_failure_and_exits_zero(workspace: Path) -> None:

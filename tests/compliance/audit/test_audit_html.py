@@ -333,3 +333,13 @@ def test_one_accepted_risk_covering_several_resources_is_one_row(project_dir: Pa
     assert len(rows) == 1
     assert rows[0].children[1].all_text().split() == ["transactions", "receipts"]
     assert "payments-platform" in rows[0].children[3].all_text()
+
+
+def test_provenance_names_the_versions_the_packs_environment_judged_with(
+    report: AuditReport,
+) -> None:
+    page = render_html(report)
+    assert (
+        "payments-policies 1.2.0 (its environment: pulumi 3.272.0, pulumi-aws 7.51.1, "
+        "pulumi-policy 1.21.0)"
+    ) in page

@@ -163,6 +163,10 @@ def test_provenance_records_tool_versions_and_the_policy_pack(report: AuditRepor
     provenance = json.loads(render_json(report))["provenance"]
     assert provenance["tools"]["pulumi"] is not None
     assert provenance["tools"]["checkov"] is not None
-    assert provenance["policyPack"] == {"name": "payments-policies", "version": "1.2.0"}
+    assert provenance["policyPack"] == {
+        "name": "payments-policies",
+        "version": "1.2.0",
+        "environment": {"pulumi": "3.272.0", "pulumi-aws": "7.51.1", "pulumi-policy": "1.21.0"},
+    }
     assert provenance["generatedAt"] == "2026-11-26T09:30:00Z" == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert provenance["mode"] == "offline"

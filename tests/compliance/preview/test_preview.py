@@ -13,6 +13,7 @@ import yaml
 
 from compliance.cli import main
 from compliance.model.graph import ResourceGraph
+from tests.policy_pack.pack_harness import pinned_judging_versions
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -63,6 +64,15 @@ def test_clean_preview_of_the_stack_exits_zero(clean: tuple[int, str]) -> None:
     assert "Mode: offline" in out
     assert "\nPolicies:\n" in out
     assert "payment-stack-guard@v1.1.2" in out
+
+
+def test_the_policies_line_names_the_versions_the_packs_environment_judged_with(
+    clean: tuple[int, str],
+) -> None:
+    _, out = clean
+    versions = ", ".join(f"{name} {version}" for name, version in pinned_judging_versions().items())
+    assert f"✅ payment-stack-guard@v1.1.2 ({versions})" in out
+    assert "unable to run during preview" not in out
     assert "❌" not in out
     assert "- [mandatory]" not in out
     assert " +   pulumi:pulumi:Stack" in out
