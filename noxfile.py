@@ -11,6 +11,9 @@ import nox
 
 # uv verifies TLS against the system's trust store, as pip does (proxies with their own CA).
 os.environ.setdefault("UV_NATIVE_TLS", "true")
+# Every environment compiles its bytecode at install: a run then costs the same whether or not
+# PYTHONDONTWRITEBYTECODE is set (uv does not compile by default; containers often set it).
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
 # The interpreter the policy pack runs with instead of its own virtualenv (see compliance.preview).
@@ -26,8 +29,17 @@ SOURCES = [
 ]
 
 
-def install_project(session: nox.Session, extras: str = "dev") -> None:
-    session.install("-e", f".[{extras}]")
+def install_project(session: nox.Session) -> None:
+    """The project and its dev tools at the versions `uv.lock` holds: what deploys."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--extra",
+        "dev",
+        "--quiet",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
 
 
 @nox.session
@@ -48,19 +60,23 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-@nox.session(name="pack-newest")
-def pack_newest(session: nox.Session) -> None:
-    """The pack's whole test suite on the newest SDKs `policy_pack/requirements.in` allows, not
-    the pins of `requirements.txt`: an SDK release that breaks a policy shows here first."""
-    install_project(session)
-    newest = Path(session.create_tmp()).resolve() / "pack-newest"
-    session.run("uv", "venv", "--quiet", "--allow-existing", str(newest))
-    python = newest / "bin" / "python"
+@nox.session
+def newest(session: nox.Session) -> None:
+    """Every test on the newest versions the ranges allow, not the pins: the project's
+    (`pyproject.toml`, not `uv.lock`) and the pack's (`policy_pack/requirements.in`, not its
+    `requirements.txt`). An upgrade is then a tested one-line change (`uv lock --upgrade`, or
+    `uv pip compile` for the pack)."""
+    session.install("-e", ".[dev]", "--upgrade")
+    newest_pack = Path(session.create_tmp()).resolve() / "pack-newest"
+    session.run("uv", "venv", "--quiet", "--allow-existing", str(newest_pack))
+    python = newest_pack / "bin" / "python"
     requirements = "policy_pack/requirements.in"
-    upgrade = ("pip", "install", "--quiet", "--upgrade", "--compile-bytecode")
-    session.run("uv", *upgrade, "--python", str(python), "-r", requirements)
-    session.run("uv", "pip", "list", "--python", str(python))
-    session.run("pytest", "tests/policy_pack", *session.posargs, env={PACK_PYTHON: str(python)})
+    session.run(
+        "uv", "pip", "install", "--quiet", "--upgrade", "--python", str(python), "-r", requirements
+    )
+    for environment in (session.virtualenv.location, str(newest_pack)):
+        session.run("uv", "pip", "list", "--python", environment)
+    session.run("pytest", *session.posargs, env={PACK_PYTHON: str(python)})
 
 
 @nox.session
@@ -105,7 +121,7 @@ def package(session: nox.Session) -> None:
 def checkov(session: nox.Session) -> None:
     """checkov over the stack's offline graph (`-- --state FILE` for a deployed stack's export);
     fails on any failed check that config/accepted-risks.yaml does not accept."""
-    install_project(session, "checkov")
+    install_project(session)
     session.run("python", "-m", "compliance", "checkov", *session.posargs)
 
 
@@ -114,5 +130,5 @@ def audit(session: nox.Session) -> None:
     """The compliance team's report in reports/ (audit.json, audit.sarif, junit.xml, audit.html):
     offline preview with the policy pack (`-- --state FILE` for a deployed stack's export) and
     checkov; fails on a failed mandatory finding (`-- --fail-on any|none`)."""
-    install_project(session, "checkov")
+    install_project(session)
     session.run("python", "-m", "compliance", "audit", *session.posargs)

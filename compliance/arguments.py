@@ -75,6 +75,17 @@ def add_accepted_risks_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_checkov_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkov",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the checkov to scan with: a checkov executable or a Python that has checkov "
+        "(default: checkov's own pinned environment, built with uv)",
+    )
+
+
 def add_build_dir_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--build-dir",

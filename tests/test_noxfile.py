@@ -27,5 +27,5 @@ def test_the_newest_versions_session_sets_the_variable_the_tooling_reads() -> No
         if isinstance(node, ast.FunctionDef)
         and any("session" in ast.unparse(decorator) for decorator in node.decorator_list)
     }
-    assert "pack_newest" in sessions
-    assert "PACK_PYTHON" in ast.unparse(sessions["pack_newest"])
+    assert "newest" in sessions
+    assert "PACK_PYTHON" in ast.unparse(sessions["newest"])

@@ -16,6 +16,8 @@ from compliance.audit.disagreements import find_disagreements
 from compliance.audit.model import AuditInputs, AuditReport, FailOn, build_report
 from compliance.audit.provenance import PackId, collect_provenance
 from compliance.audit.writer import write_reports
+from compliance.checkov import run_checkov
+from compliance.checkov.scan import start as start_checkov
 from compliance.preview.project import stack_config_path
 from compliance.preview.run import PreviewResult, analyze_state, preview
 
@@ -28,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     arguments.add_stack_arguments(parser)
     arguments.add_policy_pack_arguments(parser)
     arguments.add_accepted_risks_argument(parser)
+    arguments.add_checkov_argument(parser)
     arguments.add_build_dir_argument(parser)
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="where the reports go"
@@ -42,9 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # checkov loads only for the commands that scan: it takes seconds to import.
-    from compliance.checkov import run_checkov  # noqa: PLC0415
-
+    start_checkov(args.checkov)  # checkov loads in its own process while the preview runs
     project_dir: Path = args.project_dir
     pack_dir = arguments.pack_dir(args)
     policy_config = arguments.policy_config(args)
@@ -57,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
         stack_config = stack_config_path(project_dir, args.stack)
     graph = result.graph
     checkov = run_checkov(
-        graph, arguments.accepted_risks(args), plan_file=arguments.checkov_plan_file(args, graph)
+        graph,
+        arguments.accepted_risks(args),
+        plan_file=arguments.checkov_plan_file(args, graph),
+        checkov=args.checkov,
     )
     findings = [*result.policy.findings, *checkov.findings]
     pack = result.policy.pack
@@ -69,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         state_file=args.state,
         policy_config=policy_config,
         policy_pack=PackId(pack.name, pack.version, pack.environment),
+        checkov_version=checkov.checkov_version,
         now=datetime.now(UTC),
     )
     inputs = AuditInputs(

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from compliance.model.graph import ResourceGraph
 
-TOOLS = ("pulumi", "pulumi-aws", "pulumi-policy", "checkov", "payment-stack")
-"""Distributions whose versions shape the verdicts: SDK, provider schema, pack SDK, engines."""
+TOOLS = ("pulumi", "pulumi-aws", "pulumi-policy", "payment-stack")
+"""Distributions of the tooling's own environment whose versions shape the verdicts: the SDKs the
+program ran on, and the tooling. checkov's comes from its own environment, the pack's SDKs from
+the pack's (`PackId.environment`)."""
 
 
 @dataclass(frozen=True)
@@ -121,15 +123,17 @@ def collect_provenance(
     state_file: Path | None,
     policy_config: Path | None,
     policy_pack: PackId | None,
+    checkov_version: str | None,
     now: datetime,
 ) -> Provenance:
+    """`checkov_version`: the checkov that scanned, from its own environment (None: none ran)."""
     return Provenance(
         generated_at=utc_timestamp(now),
         git=git_state(project_dir),
         project=graph.project,
         stack=graph.stack,
         mode=mode,
-        tools=tool_versions(),
+        tools=tool_versions() | {"checkov": checkov_version},
         policy_pack=policy_pack,
         stack_config=sha256_file(stack_config, project_dir) if stack_config else None,
         state_file=sha256_file(state_file, project_dir) if state_file else None,

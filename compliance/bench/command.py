@@ -1,4 +1,5 @@
-"""`python -m compliance bench`: the offline preview timed on the stack and larger inventories."""
+"""`python -m compliance bench`: the offline preview on the stack and larger inventories, then
+the audit against checkov alone; each with and without `PYTHONDONTWRITEBYTECODE=1`."""
 
 from __future__ import annotations
 
@@ -6,20 +7,30 @@ import argparse
 import sys
 
 from compliance import arguments
+from compliance.bench.audit import run_audit_benchmark
 from compliance.bench.preview import run_benchmark
 
-HELP = "time the offline preview with policies on the stack and on synthetic inventories"
+HELP = (
+    "time the offline preview on the stack and synthetic inventories, and the audit against "
+    "checkov alone"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sizes",
         type=_sizes,
-        default="100,500,1000,5000",
+        default="500,2000",
         help="comma-separated inventory sizes (resources) to time besides the stack itself",
     )
     parser.add_argument(
         "--repeat", type=_positive, default=1, help="runs per size; the best is kept"
+    )
+    parser.add_argument(
+        "--pairs",
+        type=_positive,
+        default=3,
+        help="audit / checkov pairs per bytecode setting",
     )
     arguments.add_project_dir_argument(parser)
     # No --build-dir: each measured preview writes its files to a folder of its own, then drops it.
@@ -28,14 +39,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_benchmark(
+    pack_dir, policy_config = arguments.pack_dir(args), arguments.policy_config(args)
+    run_benchmark(
         args.project_dir,
-        arguments.pack_dir(args),
-        arguments.policy_config(args),
+        pack_dir,
+        policy_config,
         sizes=args.sizes,
         repeat=args.repeat,
         out=sys.stdout,
     )
+    sys.stdout.flush()
+    run_audit_benchmark(
+        args.project_dir.resolve(), pack_dir, policy_config, pairs=args.pairs, out=sys.stdout
+    )
+    return 0
 
 
 def _positive(text: str) -> int:

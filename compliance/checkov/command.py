@@ -9,6 +9,8 @@ import argparse
 import sys
 
 from compliance import arguments
+from compliance.checkov.run import run_checkov
+from compliance.checkov.scan import start
 from compliance.checkov.summary import render
 from compliance.model.graph import ResourceGraph
 from compliance.preview.offline import run_program
@@ -20,20 +22,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     arguments.add_state_argument(parser)
     arguments.add_stack_arguments(parser)
     arguments.add_accepted_risks_argument(parser)
+    arguments.add_checkov_argument(parser)
     arguments.add_build_dir_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    # checkov loads only for this command: it takes seconds to import.
-    from compliance.checkov.run import run_checkov  # noqa: PLC0415
-
+    start(args.checkov)  # checkov loads in its own process while the program runs
     if args.state is not None:
         graph, source = ResourceGraph.load(args.state), str(args.state)
     else:
         graph = run_program(args.project_dir, args.stack).graph
         source = f"the {args.stack} stack (offline preview)"
     plan_file = arguments.checkov_plan_file(args, graph)
-    result = run_checkov(graph, arguments.accepted_risks(args), plan_file=plan_file)
+    result = run_checkov(
+        graph, arguments.accepted_risks(args), plan_file=plan_file, checkov=args.checkov
+    )
     render(result, source, sys.stdout)
     print(f"\nTerraform plan: {plan_file}", file=sys.stdout)
     return 1 if result.failed else 0

@@ -16,7 +16,7 @@ from compliance.checkov.accepted_risks import (
 )
 from compliance.checkov.controls import controls_for, severity_for
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
-from compliance.checkov.scan import CheckovError, CheckResult, Scan, known_check_ids, scan_plan
+from compliance.checkov.scan import CheckovError, CheckResult, Scan, start
 from compliance.model.files import write_atomically
 from compliance.model.findings import (
     Enforcement,
@@ -55,12 +55,17 @@ def run_checkov(
     *,
     today: datetime.date | None = None,
     plan_file: Path | None = None,
+    checkov: Path | None = None,
 ) -> CheckovRun:
     """Every checkov check over the graph, as findings; raises a `UserError` when checkov did not
     scan every converted resource or the accepted-risks file breaks its rules. `plan_file`, when
-    given, receives the Terraform plan checkov read; `today` dates the accepted risks' expiry."""
+    given, receives the Terraform plan checkov read; `today` dates the accepted risks' expiry;
+    `checkov` names the checkov to scan with (see `compliance.checkov.environment`)."""
+    worker = start(checkov)
     entries = load_accepted_risks(
-        accepted_risks, known_check_ids(), today or datetime.datetime.now(datetime.UTC).date()
+        accepted_risks,
+        worker.known_check_ids(),
+        today or datetime.datetime.now(datetime.UTC).date(),
     )
     check_scopes(entries, graph.custom_resources())
     plan = to_terraform_plan(graph)
@@ -71,7 +76,7 @@ def run_checkov(
             raise CheckovError(
                 f"{error.filename or plan_file}: cannot write the Terraform plan: {error.strerror}"
             ) from error
-    scan = scan_plan(plan.document)
+    scan = worker.scan(plan.document)
     check_scanned(plan, scan)
     used: set[AcceptedRiskEntry] = set()
     findings = tuple(

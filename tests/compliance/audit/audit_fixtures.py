@@ -286,6 +286,7 @@ def make_report(
         state_file=None,
         policy_config=project_dir / "policy.json",
         policy_pack=PackId(PACK.name, PACK.version, PACK.environment),
+        checkov_version="3.3.30",
         now=now,
     )
     return build_report(inputs, provenance)

@@ -119,6 +119,8 @@ def test_a_failing_mandatory_control_sets_the_exit_code(workspace: Path) -> None
     assert provenance["mode"] == "state"
     assert provenance["sha256"]["stateFile"]["path"].endswith("rotation-False.json")
     assert provenance["policyPack"]["environment"] == pinned_judging_versions()
+    checkov_pins = (PROJECT_ROOT / "compliance" / "checkov" / "requirements.txt").read_text()
+    assert f"checkov=={provenance['tools']['checkov']}\n" in checkov_pins
 
 
 def test_fail_on_none_reports_the_failure_and_exits_zero(workspace: Path) -> None:

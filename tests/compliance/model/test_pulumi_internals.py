@@ -3,6 +3,7 @@ trips, as one `SdkContractError` naming the SDK version, when its contract chang
 
 from __future__ import annotations
 
+import contextvars
 import typing
 from collections import deque
 from collections.abc import Iterator
@@ -89,40 +90,43 @@ class _SettingsWith(settings.Settings):
         self.outputs = type(self).pending
 
 
-def configure_with(monkeypatch: pytest.MonkeyPatch, pending: Any) -> ProgramRuntime:
+def outputs_configured_with(monkeypatch: pytest.MonkeyPatch, pending: Any) -> Any:
+    """The pending outputs the SDK is left with, configured where the SDK's pending outputs are
+    `pending`. In a context of its own: the SDK keeps its settings in context variables."""
     monkeypatch.setattr(_SettingsWith, "pending", pending)
     monkeypatch.setattr(settings, "Settings", _SettingsWith)
-    runtime = ProgramRuntime()
-    runtime.configure(
-        project="p",
-        stack="s",
-        monitor=None,
-        engine=None,
-        root_directory=".",
-        config={},
-        secret_keys=(),
-    )
-    return runtime
+
+    def configure() -> Any:
+        ProgramRuntime().configure(
+            project="p",
+            stack="s",
+            monitor=None,
+            engine=None,
+            root_directory=".",
+            config={},
+            secret_keys=(),
+        )
+        return settings.SETTINGS.outputs
+
+    return contextvars.copy_context().run(configure)
 
 
 def test_a_deque_of_pending_outputs_is_replaced_by_the_constant_time_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    configure_with(monkeypatch, deque())
-    assert isinstance(settings.SETTINGS.outputs, OutstandingOutputs)
+    assert isinstance(outputs_configured_with(monkeypatch, deque()), OutstandingOutputs)
 
 
 def test_a_set_of_pending_outputs_is_already_constant_time_and_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pending: set[object] = set()
-    configure_with(monkeypatch, pending)
-    assert settings.SETTINGS.outputs is pending
+    assert outputs_configured_with(monkeypatch, pending) is pending
 
 
 def test_pending_outputs_of_another_kind_stop_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SdkContractError, match=r"SETTINGS\.outputs.* is list, neither the deque"):
-        configure_with(monkeypatch, [])
+        outputs_configured_with(monkeypatch, [])
 
 
 def test_an_operation_the_replacement_lacks_is_recorded_as_a_broken_contract() -> None:
