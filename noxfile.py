@@ -67,7 +67,9 @@ def newest(session: nox.Session) -> None:
     `requirements.txt`). An upgrade is then a tested one-line change (`uv lock --upgrade`, or
     `uv pip compile` for the pack)."""
     session.install("-e", ".[dev]", "--upgrade")
-    newest_pack = Path(session.create_tmp()).resolve() / "pack-newest"
+    # Beside the session's own environment; not session.create_tmp(), which moves TMPDIR (and so
+    # every test's tmp_path) into the work tree.
+    newest_pack = Path(session.virtualenv.location).resolve().with_name("newest-pack")
     session.run("uv", "venv", "--quiet", "--allow-existing", str(newest_pack))
     python = newest_pack / "bin" / "python"
     requirements = "policy_pack/requirements.in"
