@@ -1,6 +1,8 @@
 """`python -m compliance audit`: preview (or a state file), checkov, then the four report files.
 
 Exit code 1 when a failure `--fail-on` counts is found (by default: a mandatory one), 0 otherwise.
+checkov starts first, in its own process, before the engines are even imported (the command line
+imports no engine to build its parser), so its load overlaps all of the preview.
 """
 
 from __future__ import annotations
@@ -9,17 +11,14 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from compliance import arguments
-from compliance.audit.disagreements import find_disagreements
-from compliance.audit.model import AuditInputs, AuditReport, FailOn, build_report
-from compliance.audit.provenance import PackId, collect_provenance
-from compliance.audit.writer import write_reports
-from compliance.checkov import run_checkov
+from compliance.audit.model import AuditReport, FailOn
 from compliance.checkov.scan import start as start_checkov
-from compliance.preview.project import stack_config_path
-from compliance.preview.run import PreviewResult, analyze_state, preview
+
+if TYPE_CHECKING:
+    from compliance.preview.run import PreviewResult
 
 HELP = "audit the stack: policy pack and checkov findings, control by control, into reports/"
 DEFAULT_OUT = Path("reports")
@@ -46,6 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     start_checkov(args.checkov)  # checkov loads in its own process while the preview runs
+    # The engines are imported only now, after checkov has started.
+    from compliance.audit.disagreements import find_disagreements  # noqa: PLC0415
+    from compliance.audit.model import AuditInputs, build_report  # noqa: PLC0415
+    from compliance.audit.provenance import PackId, collect_provenance  # noqa: PLC0415
+    from compliance.audit.writer import write_reports  # noqa: PLC0415
+    from compliance.checkov.run import run_checkov  # noqa: PLC0415
+    from compliance.preview.project import stack_config_path  # noqa: PLC0415
+    from compliance.preview.run import analyze_state, preview  # noqa: PLC0415
+
     project_dir: Path = args.project_dir
     pack_dir = arguments.pack_dir(args)
     policy_config = arguments.policy_config(args)

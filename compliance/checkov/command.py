@@ -9,11 +9,8 @@ import argparse
 import sys
 
 from compliance import arguments
-from compliance.checkov.run import run_checkov
 from compliance.checkov.scan import start
-from compliance.checkov.summary import render
 from compliance.model.graph import ResourceGraph
-from compliance.preview.offline import run_program
 
 HELP = "cross-check the stack with checkov (terraform_plan checks over the resource graph)"
 
@@ -28,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     start(args.checkov)  # checkov loads in its own process while the program runs
+    # The engines are imported only now, after checkov has started.
+    from compliance.checkov.run import run_checkov  # noqa: PLC0415
+    from compliance.checkov.summary import render  # noqa: PLC0415
+    from compliance.preview.offline import run_program  # noqa: PLC0415
+
     if args.state is not None:
         graph, source = ResourceGraph.load(args.state), str(args.state)
     else:

@@ -2,7 +2,8 @@
 
 `preview` runs `pulumi preview --policy-pack` when the CLI is installed, the offline preview
 otherwise; `policy` analyzes a deployed stack's `pulumi stack export`; `deploy` runs `pulumi up`
-once the offline preview and the region check pass. Each exits 1 on a mandatory violation.
+once the offline preview and the region check pass. Each exits 1 on a mandatory violation. The
+engine is imported when a command runs, not when the command line builds its parser.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from compliance import arguments
-from compliance.preview import pulumi_cli
-from compliance.preview.run import MODE_DESCRIPTIONS, PreviewResult, analyze_state, preview, render
+
+if TYPE_CHECKING:
+    from compliance.preview import pulumi_cli
+    from compliance.preview.run import PreviewResult
 
 PREVIEW_HELP = (
     "preview the stack with the policy pack (Pulumi CLI when installed, offline otherwise)"
@@ -47,6 +51,9 @@ def add_deploy_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_preview(args: argparse.Namespace) -> int:
+    from compliance.preview import pulumi_cli  # noqa: PLC0415
+    from compliance.preview.run import MODE_DESCRIPTIONS  # noqa: PLC0415
+
     executable = None if args.offline else pulumi_cli.find_pulumi()
     if executable is not None:
         print(f"Mode: {MODE_DESCRIPTIONS['cli']}", flush=True)
@@ -56,6 +63,8 @@ def run_preview(args: argparse.Namespace) -> int:
 
 
 def run_policy(args: argparse.Namespace) -> int:
+    from compliance.preview.run import analyze_state, render  # noqa: PLC0415
+
     result = analyze_state(
         args.state, arguments.pack_dir(args), arguments.policy_config(args), args.build_dir
     )
@@ -64,6 +73,8 @@ def run_policy(args: argparse.Namespace) -> int:
 
 
 def run_deploy(args: argparse.Namespace) -> int:
+    from compliance.preview import pulumi_cli  # noqa: PLC0415
+
     executable = pulumi_cli.require_pulumi("deploy")
     target = _target(args)
     # Built first: a backend the CLI cannot use (no passphrase) stops the run before the preview.
@@ -78,12 +89,16 @@ def _add_pack_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _target(args: argparse.Namespace) -> pulumi_cli.StackTarget:
+    from compliance.preview import pulumi_cli  # noqa: PLC0415
+
     return pulumi_cli.StackTarget(
         args.project_dir, args.stack, arguments.pack_dir(args), arguments.policy_config(args)
     )
 
 
 def _offline_preview(args: argparse.Namespace) -> PreviewResult:
+    from compliance.preview.run import preview, render  # noqa: PLC0415
+
     result = preview(
         args.project_dir,
         args.stack,

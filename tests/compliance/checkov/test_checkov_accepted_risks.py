@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compliance.checkov import run_checkov
 from compliance.checkov.accepted_risks import AcceptedRiskError, load_accepted_risks
+from compliance.checkov.run import run_checkov
 from compliance.model.findings import Outcome
 from tests.compliance.checkov.checkov_graphs import storage_graph
 

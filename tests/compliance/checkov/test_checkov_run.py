@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from compliance.audit.disagreements import find_disagreements
-from compliance.checkov import CheckovRun, run_checkov
 from compliance.checkov.controls import CHECKS_BY_CONTROL, UNMAPPED, controls_for
 from compliance.checkov.plan import TerraformPlan, to_terraform_plan
-from compliance.checkov.run import check_scanned
+from compliance.checkov.run import CheckovRun, check_scanned, run_checkov
 from compliance.checkov.scan import CheckovError, known_check_ids, scan_plan
 from compliance.cli import main
 from compliance.model.controls import by_id
