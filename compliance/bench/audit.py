@@ -4,8 +4,9 @@ Each pair runs the whole audit (`python -m compliance audit`: the preview with t
 checkov in its own process meanwhile, the four reports) and then checkov's own CLI over the plan
 that audit wrote (`checkov --framework terraform_plan --skip-download -f plan.json`, from checkov's
 own environment), one after the other, A B A B ...; the ratio is per pair, and its median is the
-verdict. Pairs run with `PYTHONDONTWRITEBYTECODE` unset and set to 1. A warm-up audit comes first
-(it also writes the plan) and is not reported.
+verdict. Pairs run with `PYTHONDONTWRITEBYTECODE` unset and set to 1. A warm-up audit (which also
+writes the plan) and a warm-up checkov run come first and are not reported: checkov's first run
+after its install takes several times a later one.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def run_audit_benchmark(
             "-f",
             str(plan),
         ]
+        _timed(checkov, env, project_dir)  # warm-up
         measured = [
             Pair(
                 setting,
