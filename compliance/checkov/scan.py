@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 import subprocess
 import tempfile
 import threading
@@ -22,6 +21,7 @@ from typing import IO, Any
 
 from compliance.checkov.environment import checkov_python
 from compliance.model.errors import UserError
+from compliance.model.files import tail_of
 
 PLAN_FILE = "plan.json"
 WORKER = Path(__file__).with_name("worker.py")
@@ -154,11 +154,7 @@ class CheckovWorker:
 
     def _stderr_tail(self) -> str:
         """The last line checkov wrote to stderr (the error that stopped it), if any."""
-        self._stderr.flush()
-        self._stderr.seek(0, os.SEEK_END)
-        size = self._stderr.tell()
-        self._stderr.seek(max(0, size - STDERR_TAIL_CHARS))
-        lines = self._stderr.read().decode(errors="replace").strip().splitlines()
+        lines = tail_of(self._stderr, STDERR_TAIL_CHARS).splitlines()
         return f" ({lines[-1].strip()})" if lines else ""
 
 

@@ -4,8 +4,9 @@ the place) and writing what we produce so that a reader never sees half of it.""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -64,6 +65,15 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
         mark = error.problem_mark
         return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
     return " ".join(str(error).split())
+
+
+def tail_of(stream: IO[bytes], chars: int) -> str:
+    """The last `chars` characters written to a file another process writes to (its stderr)."""
+    stream.flush()
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(max(0, size - chars))
+    return stream.read().decode(errors="replace").strip()
 
 
 def write_atomically(path: Path, text: str) -> None:

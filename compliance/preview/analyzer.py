@@ -27,7 +27,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from compliance.model.errors import UserError
-from compliance.model.files import read_yaml_mapping
+from compliance.model.files import read_yaml_mapping, tail_of
 from compliance.model.findings import Enforcement, Severity
 from compliance.model.graph import UNKNOWN, GraphResource, ResourceGraph, is_secret, secret
 from compliance.model.pack import PackInfo, PolicyInfo
@@ -367,11 +367,7 @@ class PolicyPackProcess:
     def _stderr_tail(self) -> str:
         if self._stderr is None:
             return ""
-        self._stderr.flush()
-        self._stderr.seek(0, os.SEEK_END)
-        size = self._stderr.tell()
-        self._stderr.seek(max(0, size - STDERR_TAIL_CHARS))
-        text = self._stderr.read().decode(errors="replace").strip()
+        text = tail_of(self._stderr, STDERR_TAIL_CHARS)
         return f"\n--- pack stderr (tail) ---\n{text}" if text else ""
 
 
