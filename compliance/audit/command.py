@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -18,6 +19,8 @@ from compliance.audit.model import AuditReport, FailOn
 from compliance.checkov.scan import start as start_checkov
 
 if TYPE_CHECKING:
+    from compliance.checkov.run import CheckovRun
+    from compliance.model.graph import ResourceGraph
     from compliance.preview.run import PreviewResult
 
 HELP = "audit the stack: policy pack and checkov findings, control by control, into reports/"
@@ -58,19 +61,38 @@ def run(args: argparse.Namespace) -> int:
     pack_dir = arguments.pack_dir(args)
     policy_config = arguments.policy_config(args)
     result: PreviewResult
-    if args.state is not None:
-        result = analyze_state(args.state, pack_dir, policy_config, args.build_dir)
-        stack_config = None
-    else:
-        result = preview(project_dir, args.stack, policy_config, args.build_dir, pack_dir=pack_dir)
-        stack_config = stack_config_path(project_dir, args.stack)
+    scans: list[Future[CheckovRun]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkov") as pool:
+
+        def scan(graph: ResourceGraph) -> None:
+            """checkov scans the graph the moment it exists, while the pack still finishes."""
+            scans.append(
+                pool.submit(
+                    run_checkov,
+                    graph,
+                    arguments.accepted_risks(args),
+                    plan_file=arguments.checkov_plan_file(args, graph),
+                    checkov=args.checkov,
+                )
+            )
+
+        if args.state is not None:
+            result = analyze_state(
+                args.state, pack_dir, policy_config, args.build_dir, on_graph=scan
+            )
+            stack_config = None
+        else:
+            result = preview(
+                project_dir,
+                args.stack,
+                policy_config,
+                args.build_dir,
+                pack_dir=pack_dir,
+                on_graph=scan,
+            )
+            stack_config = stack_config_path(project_dir, args.stack)
+        checkov = scans[0].result()
     graph = result.graph
-    checkov = run_checkov(
-        graph,
-        arguments.accepted_risks(args),
-        plan_file=arguments.checkov_plan_file(args, graph),
-        checkov=args.checkov,
-    )
     findings = [*result.policy.findings, *checkov.findings]
     pack = result.policy.pack
     provenance = collect_provenance(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,11 +66,13 @@ def preview(
     build_dir: Path,
     *,
     pack_dir: Path,
+    on_graph: Callable[[ResourceGraph], None] | None = None,
 ) -> PreviewResult:
     """A first preview of `stack`, offline, with the policy pack.
 
     As with the CLI, the pack starts before the program runs and analyzes each resource as the
-    program registers it: the pack's start-up and work overlap the program's.
+    program registers it: the pack's start-up and work overlap the program's. `on_graph` is given
+    the resource graph as soon as the program is done, while the pack still finishes.
     """
     project = load_project(project_dir.resolve())
     # Absolute: the program runs in its own directory while the pack's thread reads these.
@@ -81,6 +83,8 @@ def preview(
         analysis = BackgroundAnalysis(pack, policy_config)
         running.callback(analysis.close)
         run = run_program(project_dir, stack, on_register=analysis.submit)
+        if on_graph is not None:
+            on_graph(run.graph)
         policy = analysis.session().finish(run.graph)
     result = PreviewResult("offline", run.graph, policy, stack, run.messages)
     _write(result, build_dir, changes={"create": len(_shown(result.graph))})
@@ -88,10 +92,18 @@ def preview(
 
 
 def analyze_state(
-    state_file: Path, pack_dir: Path, policy_config: Path | None, build_dir: Path
+    state_file: Path,
+    pack_dir: Path,
+    policy_config: Path | None,
+    build_dir: Path,
+    *,
+    on_graph: Callable[[ResourceGraph], None] | None = None,
 ) -> PreviewResult:
-    """The same policy analysis on a deployed stack's `pulumi stack export` document."""
+    """The same policy analysis on a deployed stack's `pulumi stack export` document; `on_graph`
+    is given the graph once it is read, before the pack analyzes it."""
     graph = ResourceGraph.load(state_file)
+    if on_graph is not None:
+        on_graph(graph)
     policy = analyze_graph(graph, pack_dir, policy_config, dry_run=False)
     result = PreviewResult("state", graph, policy, str(state_file))
     _write(result, build_dir, changes={"same": len(_shown(graph))})
