@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from compliance import arguments
 from compliance.audit.model import AuditReport, FailOn
+from compliance.audit.summary import append_summary, check_summary_file, render_summary
 from compliance.checkov.scan import start as start_checkov
 
 if TYPE_CHECKING:
@@ -38,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="where the reports go"
     )
     parser.add_argument(
+        "--summary",
+        type=Path,
+        metavar="FILE",
+        help="also append the verdict as Markdown to FILE (a CI job summary: $GITHUB_STEP_SUMMARY)",
+    )
+    parser.add_argument(
         "--fail-on",
         type=FailOn,
         choices=list(FailOn),
@@ -47,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.summary is not None:
+        check_summary_file(args.summary)
     start_checkov(args.checkov)  # checkov loads in its own process while the preview runs
     # The engines are imported only now, after checkov has started.
     from compliance.audit.disagreements import find_disagreements  # noqa: PLC0415
@@ -116,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     )
     report = build_report(inputs, provenance)
     written = write_reports(report, args.out, inputs.secrets)
+    if args.summary is not None:
+        append_summary(args.summary, render_summary(report, args.fail_on, written), inputs.secrets)
     summarize(report, written, args.fail_on, sys.stdout)
     return 1 if report.failed(args.fail_on) else 0
 

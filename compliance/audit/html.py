@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from compliance.audit.labels import MODES, STATUS_LABELS, control_label
 from compliance.audit.model import (
     SEVERITY_ORDER,
     AuditReport,
@@ -16,7 +17,6 @@ from compliance.audit.model import (
     ReportedFinding,
     Rule,
 )
-from compliance.model.controls import PAYMENTS, PCI_DSS, Control
 from compliance.model.findings import (
     AcceptedRisk,
     Enforcement,
@@ -33,21 +33,6 @@ STATUS_COLOURS = {
     ControlStatus.ACCEPTED_RISK.value: "#6941c6",
     ControlStatus.PASS.value: "#067647",
     ControlStatus.NOT_APPLICABLE.value: "#98a2b3",
-}
-STATUS_LABELS = {
-    ControlStatus.FAIL.value: "Fail",
-    ControlStatus.NOT_RUN.value: "Not evaluated",
-    ControlStatus.ACCEPTED_RISK.value: "Accepted risk",
-    ControlStatus.PASS.value: "Pass",
-    ControlStatus.NOT_APPLICABLE.value: "Not applicable",
-}
-FRAMEWORK_NAMES = {PCI_DSS: "PCI DSS", PAYMENTS: "Payments baseline"}
-MODES = {
-    "offline": "offline preview: the infrastructure program was run on this machine against "
-    "simulated AWS answers; nothing was read from or changed in AWS",
-    "cli": "preview by the Pulumi CLI: what a deployment would create or change",
-    "state": "the deployed stack, as its recorded state (a `pulumi stack export` file) "
-    "describes it",
 }
 # What a reader must act on, in order: blocking failures, other failures, unknowns. Accepted
 # risks are decisions already taken: they have their own section.
@@ -117,12 +102,6 @@ def describe_type(type_token: str) -> str:
     provider, module, cls = match.groups()
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", cls)
     return f"{provider.upper()} {module} · {words}"
-
-
-def control_label(control: Control) -> str:
-    """`pci-dss@4.0.1:3.5.1` as a reader cites it: `PCI DSS 4.0.1 · 3.5.1`."""
-    framework = FRAMEWORK_NAMES.get(control.framework, control.framework)
-    return f"{framework} {control.version} · {control.reference}"
 
 
 def accepted_groups(report: AuditReport) -> tuple[AcceptedGroup, ...]:

@@ -80,10 +80,18 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def run_on(workspace: Path, *, rotation: bool, out: str, fail_on: str = "mandatory") -> int:
+def run_on(
+    workspace: Path,
+    *,
+    rotation: bool,
+    out: str,
+    fail_on: str = "mandatory",
+    summary: Path | None = None,
+) -> int:
     return main(
         [
             "audit",
+            *(["--summary", str(summary)] if summary else []),
             "--state",
             str(exported_stack(workspace, rotation=rotation)),
             "--project-dir",
@@ -106,7 +114,12 @@ def control_status(report_dir: Path, control: str) -> str:
 
 
 def test_a_failing_mandatory_control_sets_the_exit_code(workspace: Path) -> None:
-    assert run_on(workspace, rotation=False, out="failing") == 1
+    summary = workspace / "step-summary.md"
+    summary.write_text("## Lint and tests\n\n")
+    assert run_on(workspace, rotation=False, out="failing", summary=summary) == 1
+    job_summary = summary.read_text()
+    assert job_summary.startswith("## Lint and tests\n\n## ❌ Audit of payments/prod: ")
+    assert "| crossguard/kms-key-rotation-enabled | mandatory | payments-key |" in job_summary
     reports = workspace / "failing"
     assert sorted(p.name for p in reports.iterdir()) == [
         "audit.html",
@@ -129,7 +142,9 @@ def test_fail_on_none_reports_the_failure_and_exits_zero(workspace: Path) -> Non
 
 
 def test_a_stack_without_failures_exits_zero(workspace: Path) -> None:
-    assert run_on(workspace, rotation=True, out="passing") == 0
+    summary = workspace / "passing-summary.md"
+    assert run_on(workspace, rotation=True, out="passing", summary=summary) == 0
+    assert "### Blocking findings (--fail-on mandatory)\n\nNothing blocks." in summary.read_text()
     assert control_status(workspace / "passing", ROTATION) == "pass"
 
 
