@@ -34,7 +34,7 @@ class Command:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code = COMMANDS[args.command].run(args)
@@ -59,7 +59,9 @@ def _report(error: Exception, *, debug: bool) -> None:
     print(f"error: {error}", file=sys.stderr)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and its options: what `main` parses, and what CI workflows are checked
+    against."""
     parser = argparse.ArgumentParser(prog="python -m compliance", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name, command in COMMANDS.items():
