@@ -446,3 +446,12 @@ def test_the_pulumi_cli_the_workflows_install_is_the_locked_sdk_version() -> Non
         for step in job.steps:
             if step.get("uses", "").startswith("pulumi/actions@"):
                 assert step["with"] == {"pulumi-version-file": ".pulumi-version"}, job
+
+
+def test_dependabot_moves_the_pins_of_every_workflow_and_the_shared_setup() -> None:
+    config = load(ROOT / ".github" / "dependabot.yml")
+    actions = next(u for u in config["updates"] if u["package-ecosystem"] == "github-actions")
+    watched = actions["directories"]
+    assert "/" in watched
+    setup = SETUP_ACTION.parent.relative_to(ROOT)
+    assert any(setup.match(pattern.strip("/")) for pattern in watched if pattern != "/")
