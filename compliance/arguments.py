@@ -119,3 +119,42 @@ def checkov_plan_file(args: argparse.Namespace, graph: ResourceGraph) -> Path:
     """Where the Terraform plan checkov scans is kept: `<build>/checkov/<stack>/plan.json`."""
     build_dir: Path = args.build_dir
     return build_dir / "checkov" / (graph.stack or args.stack) / "plan.json"
+
+
+def add_live_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where and how the live engine reads the deployed stack."""
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the stack's `pulumi stack output --json`, checked to be the export's stack",
+    )
+    parser.add_argument(
+        "--region",
+        default=None,
+        help="the region to verify in (default: the export's AWS provider region)",
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        default=None,
+        metavar="URL",
+        help="an AWS API endpoint other than AWS's own (default: boto3's, AWS_ENDPOINT_URL)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=8,
+        metavar="N",
+        help="read-only calls in flight at once (default: 8)",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 64")
+    return value

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from compliance.audit import command as audit_command
 from compliance.bench import command as bench_command
 from compliance.checkov import command as checkov_command
+from compliance.live import command as live_command
 from compliance.model.errors import SDK_CONTRACT_EXIT, USER_ERROR_EXIT, SdkContractError, UserError
 from compliance.preview import command as preview_command
 
@@ -91,5 +92,6 @@ COMMANDS: dict[str, Command] = {
     ),
     "bench": Command(bench_command.HELP, bench_command.add_arguments, bench_command.run),
     "checkov": Command(checkov_command.HELP, checkov_command.add_arguments, checkov_command.run),
+    "verify": Command(live_command.HELP, live_command.add_arguments, live_command.run),
     "audit": Command(audit_command.HELP, audit_command.add_arguments, audit_command.run),
 }
