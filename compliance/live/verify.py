@@ -214,10 +214,24 @@ def _differs(declared: Any, live: Any) -> bool:
 
 
 def _canonical(value: Any) -> str:
+    """One text for equal values however they were written: a JSON document in a string as
+    the document, 1000 as 1000.0."""
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = json.loads(value)
-    return json.dumps(value, sort_keys=True, default=str)
+    return json.dumps(_numbers(value), sort_keys=True, default=str)
+
+
+def _numbers(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
 
 
 def _drift(policy: PolicyInfo, resource: ResourceRef, verdict: Verdict) -> Finding:
