@@ -128,6 +128,14 @@ def checkov(session: nox.Session) -> None:
 
 
 @nox.session
+def verify(session: nox.Session) -> None:
+    """The deployed stack checked live (boto3, read-only) against the pack's policies
+    (`-- --state FILE`); fails on a mandatory failure."""
+    install_project(session)
+    session.run("python", "-m", "compliance", "verify", *session.posargs)
+
+
+@nox.session
 def audit(session: nox.Session) -> None:
     """The compliance team's report in reports/ (audit.json, audit.sarif, junit.xml, audit.html):
     offline preview with the policy pack (`-- --state FILE` for a deployed stack's export) and

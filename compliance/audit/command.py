@@ -18,11 +18,17 @@ from compliance import arguments
 from compliance.audit.model import AuditReport, FailOn
 from compliance.audit.summary import append_summary, check_summary_file, render_summary
 from compliance.checkov.scan import start as start_checkov
+from compliance.model.errors import UserError
 
 if TYPE_CHECKING:
     from compliance.checkov.run import CheckovRun
     from compliance.model.graph import ResourceGraph
     from compliance.preview.run import PreviewResult
+
+
+class LiveNeedsStateError(UserError):
+    """`--live` without the deployed stack's export to verify."""
+
 
 HELP = "audit the stack: policy pack and checkov findings, control by control, into reports/"
 DEFAULT_OUT = Path("reports")
@@ -35,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     arguments.add_accepted_risks_argument(parser)
     arguments.add_checkov_argument(parser)
     arguments.add_build_dir_argument(parser)
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="also verify the deployed stack of --state live (boto3, read-only): findings of the "
+        "live engine, drift included",
+    )
+    arguments.add_live_arguments(parser)
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, metavar="DIR", help="where the reports go"
     )
@@ -54,15 +67,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.live and args.state is None:
+        raise LiveNeedsStateError(
+            "--live verifies a deployed stack: give its `pulumi stack export` with --state FILE"
+        )
     if args.summary is not None:
         check_summary_file(args.summary)
     start_checkov(args.checkov)  # checkov loads in its own process while the preview runs
     # The engines are imported only now, after checkov has started.
     from compliance.audit.disagreements import find_disagreements  # noqa: PLC0415
     from compliance.audit.model import AuditInputs, build_report  # noqa: PLC0415
-    from compliance.audit.provenance import PackId, collect_provenance  # noqa: PLC0415
+    from compliance.audit.provenance import (  # noqa: PLC0415
+        LiveVerification,
+        PackId,
+        collect_provenance,
+        utc_timestamp,
+    )
     from compliance.audit.writer import write_reports  # noqa: PLC0415
     from compliance.checkov.run import run_checkov  # noqa: PLC0415
+    from compliance.live.command import run_live  # noqa: PLC0415
+    from compliance.preview.policy_config import load_policy_config  # noqa: PLC0415
     from compliance.preview.project import stack_config_path  # noqa: PLC0415
     from compliance.preview.run import analyze_state, preview  # noqa: PLC0415
 
@@ -102,8 +126,18 @@ def run(args: argparse.Namespace) -> int:
             stack_config = stack_config_path(project_dir, args.stack)
         checkov = scans[0].result()
     graph = result.graph
-    findings = [*result.policy.findings, *checkov.findings]
     pack = result.policy.pack
+    findings = [*result.policy.findings, *checkov.findings]
+    live = None
+    if args.live:
+        verified = run_live(args, graph, pack, load_policy_config(policy_config, pack))
+        findings += verified.findings
+        live = LiveVerification(
+            verified_at=utc_timestamp(verified.verified_at),
+            account=verified.identity.account,
+            region=verified.region,
+            endpoint=verified.endpoint,
+        )
     provenance = collect_provenance(
         graph=graph,
         mode=result.mode,
@@ -114,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         policy_pack=PackId(pack.name, pack.version, pack.environment),
         checkov_version=checkov.checkov_version,
         now=datetime.now(UTC),
+        live=live,
     )
     inputs = AuditInputs(
         graph,

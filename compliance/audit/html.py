@@ -164,5 +164,12 @@ def render_html(report: AuditReport) -> str:
             (f for f in report.findings if f.finding.outcome in _ATTENTION), key=_attention_key
         ),
         "rule_of": lambda f: rules.get((f.source.value, f.rule)),
+        "live_controls": {
+            control
+            for reported in report.findings
+            if reported.finding.source is Source.LIVE
+            and reported.finding.outcome in (Outcome.PASS, Outcome.FAIL, Outcome.ACCEPTED_RISK)
+            for control in reported.finding.controls
+        },
     }
     return environment.get_template(TEMPLATE).render(context)

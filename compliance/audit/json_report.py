@@ -11,7 +11,7 @@ from compliance.audit.model import AuditReport, ControlResult, FailOn, ReportedF
 from compliance.audit.provenance import FileDigest, Provenance
 from compliance.model.findings import ResourceRef
 
-SCHEMA_VERSION = "2.2.0"
+SCHEMA_VERSION = "2.3.0"
 """Major: a field removed or its meaning changed; minor: a field added; patch: wording."""
 SCHEMA_FILE = "audit.schema.json"
 
@@ -115,6 +115,16 @@ def _provenance(provenance: Provenance) -> dict[str, Any]:
             "resourceGraph": provenance.resource_graph_sha256,
             "policyConfig": _digest(provenance.policy_config),
         },
+        "live": (
+            {
+                "verifiedAt": live.verified_at,
+                "account": live.account,
+                "region": live.region,
+                "endpoint": live.endpoint,
+            }
+            if (live := provenance.live)
+            else None
+        ),
     }
 
 

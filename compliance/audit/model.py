@@ -258,6 +258,8 @@ def _rules(pack: PackInfo | None, findings: Sequence[Finding]) -> tuple[Rule, ..
         found = by_rule[key]
         outcomes = Counter(f.outcome for f in found)
         policy = policies.get(key)
+        if policy is None and key[0] is Source.LIVE and pack is not None:
+            policy = pack.policy(key[1])  # the live engine verifies the pack's own policies
         if policy is not None:
             description = policy.description
             remediation = policy.remediation_steps or _common_remediation(found, description)
@@ -268,7 +270,8 @@ def _rules(pack: PackInfo | None, findings: Sequence[Finding]) -> tuple[Rule, ..
             first = found[0]
             description = first.extra.get("check_name", first.rule)
             remediation = _common_remediation(found, description)
-            controls, severity, enforcement = first.controls, first.severity, first.enforcement
+            controls = tuple(sorted({c for f in found for c in f.controls}))
+            severity, enforcement = first.severity, first.enforcement
         rules.append(
             Rule(
                 source=key[0],

@@ -43,6 +43,17 @@ class PackId:
 
 
 @dataclass(frozen=True)
+class LiveVerification:
+    """Where and when the live engine read the running stack."""
+
+    verified_at: str
+    account: str
+    region: str
+    endpoint: str | None
+    """None: AWS's own endpoints."""
+
+
+@dataclass(frozen=True)
 class Provenance:
     generated_at: str
     """UTC, ISO 8601 with a `Z`; the only field that differs between two runs on the same inputs."""
@@ -56,6 +67,7 @@ class Provenance:
     state_file: FileDigest | None
     resource_graph_sha256: str
     policy_config: FileDigest | None
+    live: LiveVerification | None = None
 
 
 def utc_timestamp(moment: datetime) -> str:
@@ -125,6 +137,7 @@ def collect_provenance(
     policy_pack: PackId | None,
     checkov_version: str | None,
     now: datetime,
+    live: LiveVerification | None = None,
 ) -> Provenance:
     """`checkov_version`: the checkov that scanned, from its own environment (None: none ran)."""
     return Provenance(
@@ -139,4 +152,5 @@ def collect_provenance(
         state_file=sha256_file(state_file, project_dir) if state_file else None,
         resource_graph_sha256=graph_sha256(graph),
         policy_config=sha256_file(policy_config, project_dir) if policy_config else None,
+        live=live,
     )

@@ -11,6 +11,7 @@ read as an answer.
 from __future__ import annotations
 
 import threading
+import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -109,6 +110,14 @@ class LiveAccount:
     @property
     def session(self) -> boto3.session.Session:
         return self._session
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint the calls go to when it is not AWS's own (given, or boto3's settings:
+        `AWS_ENDPOINT_URL`, the config file)."""
+        url = str(self.client("sts").meta.endpoint_url)
+        host = urllib.parse.urlsplit(url).hostname or ""
+        return None if host.endswith((".amazonaws.com", ".amazonaws.com.cn")) else url
 
     def client(self, service: str) -> Any:
         with self._lock:

@@ -154,7 +154,7 @@ def verify(
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         identity=identity,
         region=account.region,
-        endpoint=account.endpoint_url,
+        endpoint=account.endpoint,
         verified_at=started,
         checks=len(jobs),
     )
@@ -253,7 +253,11 @@ def _drift(policy: PolicyInfo, resource: ResourceRef, verdict: Verdict) -> Findi
             "Find who changed the resource outside Pulumi; then either `pulumi up` to restore "
             "what the program declares, or change the program and review the change."
         ),
-        extra={"declared": shown(verdict.declared), "policy": policy.name},
+        extra={
+            "check_name": "A running setting differs from what the deployment recorded",
+            "declared": shown(verdict.declared),
+            "policy": policy.name,
+        },
     )
 
 
