@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from compliance import deploy as deploy_command
 from compliance.audit import command as audit_command
 from compliance.bench import command as bench_command
 from compliance.checkov import command as checkov_command
@@ -85,11 +86,7 @@ COMMANDS: dict[str, Command] = {
         preview_command.add_policy_arguments,
         preview_command.run_policy,
     ),
-    "deploy": Command(
-        preview_command.DEPLOY_HELP,
-        preview_command.add_deploy_arguments,
-        preview_command.run_deploy,
-    ),
+    "deploy": Command(deploy_command.HELP, deploy_command.add_arguments, deploy_command.run),
     "bench": Command(bench_command.HELP, bench_command.add_arguments, bench_command.run),
     "checkov": Command(checkov_command.HELP, checkov_command.add_arguments, checkov_command.run),
     "verify": Command(live_command.HELP, live_command.add_arguments, live_command.run),

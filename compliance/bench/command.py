@@ -1,5 +1,6 @@
 """`python -m compliance bench`: the offline preview on the stack and larger inventories, then
-the audit against checkov alone; each with and without `PYTHONDONTWRITEBYTECODE=1`."""
+the audit against checkov alone, each with and without `PYTHONDONTWRITEBYTECODE=1`; then the live
+verification against a local AWS API endpoint at several concurrencies."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import sys
 from compliance import arguments
 from compliance.bench.audit import run_audit_benchmark
 from compliance.bench.preview import run_benchmark
+from compliance.bench.verify import run_verify_benchmark
 
 HELP = (
-    "time the offline preview on the stack and synthetic inventories, and the audit against "
-    "checkov alone"
+    "time the offline preview on the stack and synthetic inventories, the audit against "
+    "checkov alone, and the live verification against a local endpoint"
 )
 
 
@@ -31,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=3,
         help="audit / checkov pairs per bytecode setting",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=_positive,
+        default=3,
+        help="rounds of the live verification, each at every concurrency in turn",
     )
     arguments.add_project_dir_argument(parser)
     # No --build-dir: each measured preview writes its files to a folder of its own, then drops it.
@@ -51,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     run_audit_benchmark(
         args.project_dir.resolve(), pack_dir, policy_config, pairs=args.pairs, out=sys.stdout
+    )
+    sys.stdout.flush()
+    run_verify_benchmark(
+        args.project_dir, pack_dir, policy_config, rounds=args.rounds, out=sys.stdout
     )
     return 0
 

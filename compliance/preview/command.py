@@ -1,4 +1,5 @@
-"""`python -m compliance preview | policy | deploy`: the preview engine's commands.
+"""`python -m compliance preview | policy`, and the `pulumi up` behind `deploy`: the preview
+engine's commands.
 
 `preview` runs `pulumi preview --policy-pack` when the CLI is installed, the offline preview
 otherwise; `policy` analyzes a deployed stack's `pulumi stack export`; `deploy` runs `pulumi up`
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compliance import arguments
@@ -23,7 +25,6 @@ PREVIEW_HELP = (
     "preview the stack with the policy pack (Pulumi CLI when installed, offline otherwise)"
 )
 POLICY_HELP = "run the policy pack over a deployed stack's `pulumi stack export` document"
-DEPLOY_HELP = "`pulumi up` with the policy pack, once the offline preview and region check pass"
 
 
 def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,13 +73,16 @@ def run_policy(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def run_deploy(args: argparse.Namespace) -> int:
+def run_deploy(args: argparse.Namespace, *, export_to: Path | None = None) -> int:
+    """`pulumi up` (then `pulumi stack export` into `export_to`, when given)."""
     from compliance.preview import pulumi_cli  # noqa: PLC0415
 
     executable = pulumi_cli.require_pulumi("deploy")
     target = _target(args)
     # Built first: a backend the CLI cannot use (no passphrase) stops the run before the preview.
-    invocation = pulumi_cli.up_invocation(executable, target, os.environ, yes=args.yes)
+    invocation = pulumi_cli.up_invocation(
+        executable, target, os.environ, yes=args.yes, export_to=export_to
+    )
     pulumi_cli.check_deployable(target, _offline_preview(args).policy)
     return pulumi_cli.run(invocation)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from compliance.model.errors import UserError
@@ -85,11 +85,21 @@ def preview_invocation(
 
 
 def up_invocation(
-    executable: str, target: StackTarget, environ: Mapping[str, str], *, yes: bool
+    executable: str,
+    target: StackTarget,
+    environ: Mapping[str, str],
+    *,
+    yes: bool,
+    export_to: Path | None = None,
 ) -> PulumiInvocation:
-    """`pulumi up`: interactive (the CLI asks before it changes anything) unless `yes`."""
+    """`pulumi up`: interactive (the CLI asks before it changes anything) unless `yes`; then,
+    given `export_to`, `pulumi stack export` of what was deployed into that file."""
     confirm = ("--yes", "--non-interactive") if yes else ()
-    return _invocation(executable, target, environ, ("up", *confirm))
+    invocation = _invocation(executable, target, environ, ("up", *confirm))
+    if export_to is None:
+        return invocation
+    export = (executable, "stack", "export", "--stack", target.stack, "--file", str(export_to))
+    return replace(invocation, commands=(*invocation.commands, export))
 
 
 def check_deployable(target: StackTarget, preview: PolicyRun) -> None:
@@ -131,10 +141,21 @@ def run(invocation: PulumiInvocation) -> int:
                 f"({cause.strerror or cause})"
             ) from cause
     for command in invocation.commands:
+        if "--file" in command:
+            _make_parent(Path(command[command.index("--file") + 1]))
         completed = subprocess.run(command, cwd=invocation.cwd, env=invocation.env, check=False)
         if completed.returncode != 0:
             return completed.returncode
     return 0
+
+
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as cause:
+        raise PulumiCliError(
+            f"{path.parent}: cannot create the folder for the stack export ({cause.strerror})"
+        ) from cause
 
 
 def _invocation(

@@ -4,18 +4,13 @@ into it."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
+from compliance.bench.local_account import CREDENTIALS, REGION, deploy, moto_server, reset
 from compliance.live.account import LiveAccount
 from compliance.live.verify import LiveRun, verify
 from compliance.model.graph import ResourceGraph
@@ -23,63 +18,30 @@ from compliance.model.pack import PackInfo
 from compliance.preview.analyzer import PolicyPackProcess
 from compliance.preview.offline import run_program
 from compliance.preview.policy_config import PolicyConfigEntry, load_policy_config
-from tests.compliance.live.moto_stack import REGION, deploy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 PACK_DIR = PROJECT_ROOT / "policy_pack"
 POLICY_CONFIG = PACK_DIR / "config.prod.json"
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
-def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("moto") / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **CREDENTIALS},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the moto server did not start (see {log.name})") from None
-            time.sleep(0.2)
-    try:
+def moto_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with (
+        (tmp_path_factory.mktemp("moto") / "server.log").open("wb") as log,
+        moto_server(log) as url,
+    ):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture
-def endpoint(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def endpoint(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The endpoint, emptied, with boto3 pointed at it through its own settings."""
-    request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
+    reset(moto_server_url)
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return moto_server
+    return moto_server_url
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from compliance.bench.local_account import REGION, function_zip
 from compliance.live.account import LiveAccount
 from compliance.live.registry import CHECKS
 from compliance.live.verify import DRIFT_RULE
@@ -20,7 +21,6 @@ from compliance.model.graph import GraphResource, ResourceGraph
 from compliance.model.pack import PackInfo
 from compliance.model.tokens import v7_token
 from tests.compliance.live.conftest import Verifier
-from tests.compliance.live.moto_stack import REGION, function_zip
 
 MOTO_LACKS = {"dynamodb-table-in-backup-plan"}
 """Rules whose APIs the moto server does not implement (AWS Backup selections): not run."""

@@ -12,11 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
+from compliance.bench.local_account import REGION
 from compliance.cli import main
 from compliance.live.account import LiveAccessError, LiveAccount
 from compliance.model.graph import ResourceGraph
 from tests.compliance.live.conftest import PROJECT_ROOT, Verifier
-from tests.compliance.live.moto_stack import REGION
 from tests.compliance.live.test_verify import DRIFTS
 
 POLICY = PROJECT_ROOT / "compliance" / "live" / "verifier-policy.json"

@@ -23,6 +23,10 @@ with open(os.environ["FAKE_PULUMI_LOG"], "a") as log:
         "backend": os.environ.get("PULUMI_BACKEND_URL"),
         "passphrase": os.environ.get("PULUMI_CONFIG_PASSPHRASE"),
     }}) + "\\n")
+export = os.environ.get("FAKE_PULUMI_EXPORT")
+if export and sys.argv[1:3] == ["stack", "export"]:
+    with open(sys.argv[sys.argv.index("--file") + 1], "w") as exported:
+        exported.write(open(export).read())
 failing = os.environ.get("FAKE_PULUMI_FAIL")
 sys.exit(3 if failing and failing == sys.argv[1] else 0)
 """
@@ -224,10 +228,28 @@ def test_deploy_to_a_region_the_pack_does_not_allow_is_refused(
 def test_deploy_runs_pulumi_up_and_passes_yes_only_when_given(
     project: Path, fake_pulumi: Path, extra: tuple[str, ...], confirm: list[str]
 ) -> None:
-    assert run("deploy", "--stack", "test", *pack_args(project, *extra)) == 0
+    assert run("deploy", "--stack", "test", "--skip-verify", *pack_args(project, *extra)) == 0
     select, up = calls(fake_pulumi)
     assert select["argv"][:3] == ["stack", "select", "--create"]
     assert up["argv"] == ["up", "--stack", "test", "--policy-pack", str(PROBE_PACK), *confirm]
+
+
+def test_deploy_exports_what_it_deployed_for_the_live_verification(
+    project: Path, fake_pulumi: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The fake CLI writes no export: the verification says so, in one line.
+    assert run("deploy", "--stack", "test", "--yes", *pack_args(project)) == 2
+    exported = project / "build" / "deploy" / "test" / "stack-export.json"
+    assert calls(fake_pulumi)[-1]["argv"] == [
+        "stack",
+        "export",
+        "--stack",
+        "test",
+        "--file",
+        str(exported),
+    ]
+    assert exported.parent.is_dir()
+    assert capsys.readouterr().err.startswith(f"error: {exported}: cannot read")
 
 
 def test_the_pack_found_in_the_project_reaches_the_cli_as_an_absolute_path(

@@ -1,6 +1,7 @@
-"""The prod stack deployed with boto3 into an AWS API endpoint (a moto server), from the stack's own
-graph, compliant as the program declares it; and its `pulumi stack export` as Pulumi would record
-it (ids, ARNs, the declared values as outputs).
+"""A local AWS account for the live engine's benchmark and tests: a moto server process on the
+loopback interface (`moto[server]`, the dev extra), and the stack deployed into it with boto3 from
+the stack's own graph, compliant as the program declares it, with its `pulumi stack export` as
+Pulumi would record it (ids, ARNs, the declared values as outputs).
 
 Only what the live checks read is deployed; resources of other kinds get an id and their declared
 inputs, so the export stays the whole stack.
@@ -8,12 +9,19 @@ inputs, so the export stays the whole stack.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any
+from typing import IO, Any
 
 import boto3
 
@@ -47,6 +55,61 @@ LAMBDA_TRUST = {
 }
 
 
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+"""What the moto server accepts; never a real account's."""
+
+
+class LocalAccountError(RuntimeError):
+    """The moto server did not start."""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def moto_server(log: IO[bytes]) -> Iterator[str]:
+    """A moto server on 127.0.0.1 and a free port, for as long as the context lasts: its URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **CREDENTIALS},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise LocalAccountError(
+                        f"the moto server did not start (is moto[server] installed? its "
+                        f"output: {getattr(log, 'name', 'not kept')})"
+                    ) from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def reset(url: str) -> None:
+    """Empty the moto server: no resource left from an earlier deployment."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+
+
 def known(value: Any) -> Any:
     """`value` without what was unknown during preview."""
     if isinstance(value, dict):
@@ -70,9 +133,12 @@ def function_zip() -> bytes:
 class MotoStack:
     """Deploys one resource at a time, remembering what later ones refer to."""
 
-    def __init__(self, graph: ResourceGraph, session: boto3.session.Session) -> None:
+    def __init__(
+        self, graph: ResourceGraph, session: boto3.session.Session, endpoint_url: str | None
+    ) -> None:
         self.graph = graph
         self.session = session
+        self.endpoint_url = endpoint_url
         self.key_arn = ""
         self.key_id = ""
         self.role_arns: dict[str, str] = {}
@@ -82,7 +148,7 @@ class MotoStack:
         self.access_log_arn = ""
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, region_name=REGION)
+        return self.session.client(service, region_name=REGION, endpoint_url=self.endpoint_url)
 
     def sibling(self, resource: GraphResource, token: str) -> GraphResource:
         found = [r for r in self.graph if r.parent == resource.parent and v7_token(r.type) == token]
@@ -454,5 +520,8 @@ ORDER = {token: index for index, token in enumerate(HANDLERS)}
 """What refers to what: keys first, the WAF's association last."""
 
 
-def deploy(graph: ResourceGraph, session: boto3.session.Session) -> ResourceGraph:
-    return MotoStack(graph, session).deploy()
+def deploy(
+    graph: ResourceGraph, session: boto3.session.Session, *, endpoint_url: str | None = None
+) -> ResourceGraph:
+    """`graph` deployed through `session` (to `endpoint_url`, else boto3's own settings)."""
+    return MotoStack(graph, session, endpoint_url).deploy()
