@@ -137,7 +137,7 @@ def verify(
     jobs = [
         (live_check, resource, policy)
         for resource in graph
-        if resource.custom and resource.id
+        if resource.custom
         for live_check in checks_for(resource)
         for policy in [pack.policy(live_check.policy)]
         if policy is not None and levels[policy.name] is not Enforcement.DISABLED
@@ -173,7 +173,11 @@ def _run(
     policy: PolicyInfo,
 ) -> list[Finding]:
     try:
-        verdicts = list(live_check.judge(context, resource))
+        verdicts = (
+            list(live_check.judge(context, resource))
+            if resource.id
+            else [Verdict(Outcome.NOT_RUN, "not verified: the export records no id for it", "")]
+        )
     except LiveCallError as error:
         outcome = Outcome.FAIL if error.problem is Problem.MISSING else Outcome.NOT_RUN
         what = "the resource is not running" if outcome is Outcome.FAIL else "not verified"

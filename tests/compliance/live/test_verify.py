@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -364,3 +365,17 @@ def test_a_resource_that_no_longer_exists_fails(
     assert findings
     assert {f.outcome for f in findings} == {Outcome.FAIL}
     assert all("the resource is not running" in f.message for f in findings)
+
+
+def test_a_resource_the_export_records_no_id_for_is_not_run(
+    deployed: ResourceGraph, verifier: Verifier
+) -> None:
+    table = resource(deployed, "aws:dynamodb/table:Table", "customers")
+    pending = replace(
+        deployed,
+        resources=tuple(replace(r, id=None) if r.urn == table.urn else r for r in deployed),
+    )
+    findings = [f for f in verifier(pending).findings if f.resource and f.resource.urn == table.urn]
+    assert findings
+    assert {f.outcome for f in findings} == {Outcome.NOT_RUN}
+    assert all("the export records no id for it" in f.message for f in findings)
