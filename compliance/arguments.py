@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from compliance.model.errors import GraphError
+from compliance.model.files import contained
 from compliance.model.graph import ResourceGraph
 
 DEFAULT_STACK = "prod"
@@ -118,7 +120,8 @@ def accepted_risks(args: argparse.Namespace) -> Path:
 def checkov_plan_file(args: argparse.Namespace, graph: ResourceGraph) -> Path:
     """Where the Terraform plan checkov scans is kept: `<build>/checkov/<stack>/plan.json`."""
     build_dir: Path = args.build_dir
-    return build_dir / "checkov" / (graph.stack or args.stack) / "plan.json"
+    plan = build_dir / "checkov" / (graph.stack or args.stack) / "plan.json"
+    return contained(plan, build_dir, GraphError)
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ policy analysis, the checkov conversion and the audit report all read it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,9 @@ SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 """A secret value in a state document is an object carrying this signature under that key."""
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+MAX_NAME_LENGTH = 100
+"""Of a stack or project name: they name the folders the tooling writes under --build-dir."""
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -171,6 +175,7 @@ class ResourceGraph:
             _read_resource(raw, f"{source}: $.deployment.resources[{index}]")
             for index, raw in enumerate(raw_resources)
         )
+        _check_graph(resources, source)
         _check_provider_references(resources, source)
         project, stack_name = _project_and_stack(resources)
         return cls(project=project, stack=stack_name, resources=resources)
@@ -188,9 +193,66 @@ def _project_and_stack(resources: tuple[GraphResource, ...]) -> tuple[str, str]:
     first = _root(resources) or (resources[0] if resources else None)
     if first is None:
         return "", ""
-    # urn:pulumi:<stack>::<project>::<type>::<name>
-    parts = first.urn.split("::")
-    return parts[1], parts[0].removeprefix("urn:pulumi:")
+    stack, project = _urn_parts(first.urn)
+    return project, stack
+
+
+def _check_graph(resources: tuple[GraphResource, ...], source: str) -> None:
+    """A graph the engine could have written: one stack resource, each URN once and of that
+    stack, whose stack and project parts are names (they name folders the tooling writes), and
+    every parent and dependency a resource of the document."""
+    where = f"{source}: $.deployment.resources"
+    if not resources:
+        raise GraphError(
+            f"{where}: empty: a deployed stack's export lists at least its stack resource"
+        )
+    index: dict[str, int] = {}
+    for position, resource in enumerate(resources):
+        if resource.urn in index:
+            raise GraphError(
+                f"{where}[{position}].urn: the URN of resources[{index[resource.urn]}] again "
+                f"(each resource once): {resource.urn!r}"
+            )
+        index[resource.urn] = position
+    roots = [position for position, r in enumerate(resources) if r.type == STACK_TYPE]
+    if len(roots) != 1:
+        raise GraphError(
+            f"{where}: {len(roots)} stack resources ({STACK_TYPE}); an export has exactly one"
+        )
+    stack, project = _urn_parts(resources[roots[0]].urn)
+    for name, what in ((stack, "stack"), (project, "project")):
+        if not _NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
+            raise GraphError(
+                f"{where}[{roots[0]}].urn: the {what} name {name[:80]!r} is not a name "
+                f"(letters, digits, '-', '_', '.', not starting with '.', at most "
+                f"{MAX_NAME_LENGTH} characters)"
+            )
+    for position, resource in enumerate(resources):
+        if _urn_parts(resource.urn) != (stack, project):
+            raise GraphError(
+                f"{where}[{position}].urn: not of stack {project}/{stack}: {resource.urn[:200]!r}"
+            )
+        references = [
+            ("parent", resource.parent),
+            *(("dependencies", d) for d in resource.dependencies),
+        ]
+        references += [
+            (f"propertyDependencies.{key}", urn)
+            for key, urns in resource.property_dependencies.items()
+            for urn in urns
+        ]
+        for field_name, urn in references:
+            if urn is not None and urn not in index:
+                raise GraphError(
+                    f"{where}[{position}].{field_name}: names no resource of the document: "
+                    f"{urn[:200]!r}"
+                )
+
+
+def _urn_parts(urn: str) -> tuple[str, str]:
+    """(stack, project) of `urn:pulumi:<stack>::<project>::<type>::<name>`."""
+    parts = urn.split("::")
+    return parts[0].removeprefix("urn:pulumi:"), parts[1]
 
 
 def _check_provider_references(resources: tuple[GraphResource, ...], source: str) -> None:

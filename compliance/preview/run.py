@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from compliance.model.errors import UserError
+from compliance.model.files import contained
 from compliance.model.findings import Enforcement, Outcome, redact
 from compliance.model.graph import GraphResource, ResourceGraph
 from compliance.preview.analyzer import PolicyPackProcess
@@ -115,7 +116,9 @@ def preview_dir(build_dir: Path, stack: str) -> Path:
 
 
 def _write(result: PreviewResult, build_dir: Path, changes: dict[str, int]) -> None:
-    folder = preview_dir(build_dir, result.graph.stack or "stack")
+    folder = contained(
+        preview_dir(build_dir, result.graph.stack or "stack"), build_dir, BuildDirError
+    )
     pack = result.policy.pack
     events = [
         *result.policy.events,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,6 +111,33 @@ def test_policy_config_naming_an_unknown_policy_is_refused(
     assert "no-such-policy" in capsys.readouterr().err
 
 
+STACK_RESOURCE = {
+    "urn": "urn:pulumi:prod::p::pulumi:pulumi:Stack::p-prod",
+    "type": "pulumi:pulumi:Stack",
+}
+
+
+def bucket(
+    *, tags: bool = True, urn: str = "urn:pulumi:prod::p::aws:s3/bucket:Bucket::b", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "urn": urn,
+        "type": "aws:s3/bucket:Bucket",
+        "custom": True,
+        "id": "b",
+        "outputs": {"tags": {"Environment": "production"}} if tags else {},
+        **extra,
+    }
+
+
+def export_of(*resources: dict[str, Any], stack: bool = True, stack_name: str = "prod") -> str:
+    """A stack export of `resources` (after its stack resource, unless `stack` is false), every
+    URN in stack `stack_name`."""
+    listed = [STACK_RESOURCE, *resources] if stack else list(resources)
+    text = json.dumps({"version": 3, "deployment": {"resources": listed}})
+    return text.replace("urn:pulumi:prod::", f"urn:pulumi:{json.dumps(stack_name)[1:-1]}::")
+
+
 @pytest.mark.parametrize(
     ("text", "complaint"),
     [
@@ -118,22 +146,36 @@ def test_policy_config_naming_an_unknown_policy_is_refused(
         ('{"version": 3, "deployment": {"resources": [{"type": "x"}]}}', ".urn: required"),
         ('{"version": 3, "deployment": {"resources": {}}}', "$.deployment.resources: must be"),
         (
-            json.dumps(
-                {
-                    "version": 3,
-                    "deployment": {
-                        "resources": [
-                            {
-                                "urn": "urn:pulumi:prod::p::aws:s3/bucket:Bucket::b",
-                                "type": "aws:s3/bucket:Bucket",
-                                "custom": True,
-                                "provider": "urn:pulumi:prod::p::pulumi:providers:aws::gone::1",
-                            }
-                        ]
-                    },
-                }
-            ),
-            "$.deployment.resources[0].provider: names no provider of the document",
+            export_of(bucket(provider="urn:pulumi:prod::p::pulumi:providers:aws::gone::1")),
+            "$.deployment.resources[1].provider: names no provider of the document",
+        ),
+        (export_of(bucket(), bucket(tags=False)), "resources[2].urn: the URN of resources[1]"),
+        (export_of(bucket(), stack=False), "0 stack resources (pulumi:pulumi:Stack)"),
+        (
+            export_of({**STACK_RESOURCE, "urn": STACK_RESOURCE["urn"] + "-2"}, bucket()),
+            "2 stack resources (pulumi:pulumi:Stack)",
+        ),
+        (
+            export_of(bucket(), stack_name="../../../../tmp/x"),
+            "the stack name '../../../../tmp/x' is not a name",
+        ),
+        (export_of(bucket(), stack_name="/tmp/x"), "the stack name '/tmp/x' is not a name"),
+        (export_of(bucket(), stack_name="prod\x1b[2J"), "is not a name"),
+        (
+            export_of(bucket(urn="urn:pulumi:dev::p::aws:s3/bucket:Bucket::b")),
+            "resources[1].urn: not of stack p/prod",
+        ),
+        (
+            export_of(bucket(parent="urn:pulumi:prod::p::my:component:Thing::gone")),
+            "resources[1].parent: names no resource of the document",
+        ),
+        (
+            export_of(bucket(dependencies=["urn:pulumi:prod::p::aws:kms/key:Key::gone"])),
+            "resources[1].dependencies: names no resource of the document",
+        ),
+        (
+            '{"version": 3, "deployment": {"resources": []}}',
+            "$.deployment.resources: empty: a deployed stack's export lists at least its stack",
         ),
     ],
 )
