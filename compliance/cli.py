@@ -5,6 +5,7 @@ each lives with its engine (`compliance.preview`, `compliance.checkov`, `complia
 `compliance.bench`). A user's mistake (`UserError`) ends the run with one line on stderr and exit
 code 2; an installed SDK that broke a contract the tooling relies on (`SdkContractError`) with one
 line naming the SDK version and exit code 3; `--debug` adds the traceback of what caused either.
+Anything else is a bug: its traceback, a line saying so, and exit code 1.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from compliance.model.errors import SDK_CONTRACT_EXIT, USER_ERROR_EXIT, SdkContr
 from compliance.preview import command as preview_command
 
 BROKEN_PIPE_EXIT = 128 + signal.SIGPIPE
+BUG_EXIT = 1
+BUG_MESSAGE = (
+    "error: this is a bug in payment-stack, not a mistake in your input: please report it "
+    "with the traceback above and the command you ran"
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # final flush from failing on the closed pipe.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return BROKEN_PIPE_EXIT
+    except Exception:
+        # Not the user's input: our code or a library failed. The traceback is the report.
+        traceback.print_exc(file=sys.stderr)
+        print(BUG_MESSAGE, file=sys.stderr)
+        return BUG_EXIT
 
 
 def _report(error: Exception, *, debug: bool) -> None:

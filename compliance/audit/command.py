@@ -21,6 +21,7 @@ from compliance.checkov.scan import start as start_checkov
 from compliance.model.errors import UserError
 
 if TYPE_CHECKING:
+    from compliance.audit.writer import ReportFolder
     from compliance.checkov.run import CheckovRun
     from compliance.model.graph import ResourceGraph
     from compliance.preview.run import PreviewResult
@@ -75,6 +76,15 @@ def run(args: argparse.Namespace) -> int:
         check_summary_file(args.summary)
     start_checkov(args.checkov)  # checkov loads in its own process while the preview runs
     # The engines are imported only now, after checkov has started.
+    from compliance.audit.writer import ReportFolder  # noqa: PLC0415
+
+    # Locked and checked before the analysis: a folder that cannot take the reports, or that
+    # another audit is writing, stops the run now, not after it.
+    with ReportFolder(args.out) as folder:
+        return _audit(args, folder)
+
+
+def _audit(args: argparse.Namespace, folder: ReportFolder) -> int:
     from compliance.audit.disagreements import find_disagreements  # noqa: PLC0415
     from compliance.audit.model import AuditInputs, build_report  # noqa: PLC0415
     from compliance.audit.provenance import (  # noqa: PLC0415
@@ -83,7 +93,6 @@ def run(args: argparse.Namespace) -> int:
         collect_provenance,
         utc_timestamp,
     )
-    from compliance.audit.writer import write_reports  # noqa: PLC0415
     from compliance.checkov.run import run_checkov  # noqa: PLC0415
     from compliance.live.command import run_live  # noqa: PLC0415
     from compliance.preview.policy_config import load_policy_config  # noqa: PLC0415
@@ -159,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         checkov_skipped=frozenset(ref.urn for ref in checkov.skipped),
     )
     report = build_report(inputs, provenance)
-    written = write_reports(report, args.out, inputs.secrets)
+    written = folder.write(report, inputs.secrets)
     if args.summary is not None:
         append_summary(args.summary, render_summary(report, args.fail_on, written), inputs.secrets)
     summarize(report, written, args.fail_on, sys.stdout)

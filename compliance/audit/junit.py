@@ -27,7 +27,7 @@ def render_junit(report: AuditReport) -> str:
     findings = {f.id: f for f in report.findings}
     provenance = report.provenance
     timestamp = provenance.generated_at.removesuffix("Z")
-    root = ET.Element("testsuites", name=f"audit {provenance.project}/{provenance.stack}")
+    root = ET.Element("testsuites", name=_text(f"audit {provenance.project}/{provenance.stack}"))
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for control in report.controls:
         suite = _suite(control, findings, timestamp)
@@ -56,7 +56,7 @@ def _suite(
     )
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="status", value=control.status.value)
-    ET.SubElement(properties, "property", name="rules", value=" ".join(control.rules))
+    ET.SubElement(properties, "property", name="rules", value=_text(" ".join(control.rules)))
     suite.extend(cases)
     return suite
 

@@ -7,13 +7,14 @@ import os
 import subprocess
 import sys
 from contextlib import redirect_stdout
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from compliance import arguments
-from compliance.cli import COMMANDS, main
+from compliance.cli import BUG_EXIT, BUG_MESSAGE, COMMANDS, main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROJECT = FIXTURES / "mini_project"
@@ -327,3 +328,17 @@ def test_the_benchmark_runs_from_any_folder(tmp_path: Path) -> None:
     timings = json.loads(completed.stdout.strip().splitlines()[-1])
     assert timings["resources"] > 0
     assert timings["program"] > 0
+
+
+def test_a_bug_is_a_traceback_and_a_line_saying_so_never_a_user_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def broken(_: argparse.Namespace) -> int:
+        raise KeyError("an internal mapping lacks this")
+
+    monkeypatch.setitem(COMMANDS, "policy", replace(COMMANDS["policy"], run=broken))
+    assert main(["policy", "--state", str(tmp_path / "any.json")]) == BUG_EXIT == 1
+    error = capsys.readouterr().err
+    assert error.startswith("Traceback (most recent call last):")
+    assert "KeyError: 'an internal mapping lacks this'" in error
+    assert error.endswith(BUG_MESSAGE + "\n")

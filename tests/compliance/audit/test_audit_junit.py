@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -50,3 +51,20 @@ def test_junit_has_one_case_per_control_and_resource_with_failures_carrying_the_
     assert skipped is not None
     assert skipped.get("message", "").startswith("accepted risk (owner payments-platform)")
     assert claimed(suite) == {"tests": 2, "failures": 1, "skipped": 1}
+
+
+def test_junit_stays_well_formed_whatever_characters_the_stack_names_carry(
+    report: AuditReport,
+) -> None:
+    hostile = "pay\x1bments\x00\x08\ufffe"
+    provenance = dataclasses.replace(report.provenance, project=hostile, stack="pr\x0bod")
+    finding = report.findings[0]
+    odd = dataclasses.replace(
+        finding, finding=dataclasses.replace(finding.finding, message="bad \x07 bell \x1f")
+    )
+    document = ET.fromstring(
+        render_junit(
+            dataclasses.replace(report, provenance=provenance, findings=(odd, *report.findings[1:]))
+        )
+    )
+    assert document.get("name") == "audit pay\ufffdments\ufffd\ufffd\ufffd/pr\ufffdod"
