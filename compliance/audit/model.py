@@ -17,7 +17,6 @@ from pathlib import Path
 from compliance.audit.disagreements import Disagreement
 from compliance.audit.locate import SourceLocation, SourceLocator
 from compliance.audit.provenance import Provenance
-from compliance.audit.redaction import scrub, secret_values
 from compliance.model.controls import CATALOGUE, Control, lookup
 from compliance.model.findings import (
     Enforcement,
@@ -30,6 +29,7 @@ from compliance.model.findings import (
 )
 from compliance.model.graph import ResourceGraph
 from compliance.model.pack import DEFAULT_SEVERITY, PackInfo
+from compliance.model.secrets import scrub, secret_values
 
 
 class ControlStatus(StrEnum):

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from compliance.audit.labels import MODES, STATUS_LABELS, control_label
 from compliance.audit.model import AuditReport, ControlStatus, FailOn, ReportedFinding
-from compliance.audit.redaction import assert_clean
 from compliance.model.errors import UserError
 from compliance.model.findings import Outcome
+from compliance.model.secrets import assert_clean
 
 MAX_ROWS = 50
 """Rows per table; the rest are counted and left to `audit.html`."""

@@ -26,9 +26,9 @@ from compliance.audit.html import render_html
 from compliance.audit.json_report import render_json
 from compliance.audit.junit import render_junit
 from compliance.audit.model import AuditReport
-from compliance.audit.redaction import assert_clean
 from compliance.audit.sarif import render_sarif
 from compliance.model.errors import UserError
+from compliance.model.secrets import assert_clean
 
 RENDERERS: dict[str, Callable[[AuditReport], str]] = {
     "audit.json": render_json,

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -20,6 +20,7 @@ from compliance.model.errors import UserError
 from compliance.model.files import contained
 from compliance.model.findings import Enforcement, Outcome, redact
 from compliance.model.graph import GraphResource, ResourceGraph
+from compliance.model.secrets import scrub, secret_values
 from compliance.preview.analyzer import PolicyPackProcess
 from compliance.preview.events import summary_event, write_event_log
 from compliance.preview.offline import ProgramMessage, run_program
@@ -87,7 +88,7 @@ def preview(
         if on_graph is not None:
             on_graph(run.graph)
         policy = analysis.session().finish(run.graph)
-    result = PreviewResult("offline", run.graph, policy, stack, run.messages)
+    result = _scrubbed(PreviewResult("offline", run.graph, policy, stack, run.messages))
     _write(result, build_dir, changes={"create": len(_shown(result.graph))})
     return result
 
@@ -106,9 +107,23 @@ def analyze_state(
     if on_graph is not None:
         on_graph(graph)
     policy = analyze_graph(graph, pack_dir, policy_config, dry_run=False)
-    result = PreviewResult("state", graph, policy, str(state_file))
+    result = _scrubbed(PreviewResult("state", graph, policy, str(state_file)))
     _write(result, build_dir, changes={"same": len(_shown(graph))})
     return result
+
+
+def _scrubbed(result: PreviewResult) -> PreviewResult:
+    """The result with every secret of the graph and findings scrubbed from what is printed and
+    logged (messages, findings, events): a policy may quote a secret value in its message."""
+    secrets = secret_values(result.graph, result.policy.findings)
+    if not secrets:
+        return result
+    policy = replace(
+        result.policy,
+        findings=scrub(result.policy.findings, secrets),
+        events=scrub(result.policy.events, secrets),
+    )
+    return replace(result, policy=policy, messages=scrub(result.messages, secrets))
 
 
 def preview_dir(build_dir: Path, stack: str) -> Path:

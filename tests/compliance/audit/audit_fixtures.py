@@ -10,7 +10,6 @@ from typing import Any
 from compliance.audit.disagreements import Disagreement
 from compliance.audit.model import AuditInputs, AuditReport, build_report
 from compliance.audit.provenance import PackId, collect_provenance
-from compliance.audit.redaction import secret_values
 from compliance.model.controls import by_id, control_id
 from compliance.model.findings import (
     AcceptedRisk,
@@ -28,6 +27,7 @@ from compliance.model.graph import (
     ResourceGraph,
 )
 from compliance.model.pack import PackInfo, PolicyInfo
+from compliance.model.secrets import secret_values
 
 SECRET_PLAINTEXT = "pulumi-secret-Zq7vX2"
 SECRET_LOOKING = "p4ssw0rd-Looks-Secret"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from compliance.audit.model import AuditReport
-from compliance.audit.redaction import SecretLeakError, secret_values
 from compliance.audit.writer import RENDERERS, write_reports
 from compliance.model.findings import REDACTED, redact
 from compliance.model.graph import GraphResource, ResourceGraph, is_secret
+from compliance.model.secrets import SecretLeakError, secret_values
 from tests.compliance.audit.audit_fixtures import (
     SECRET_LOOKING,
     SECRET_PLAINTEXT,

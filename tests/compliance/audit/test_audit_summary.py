@@ -12,7 +12,6 @@ import pytest
 from markdown_it import MarkdownIt
 
 from compliance.audit.model import AuditReport, FailOn
-from compliance.audit.redaction import SecretLeakError
 from compliance.audit.summary import (
     MAX_CELL,
     MAX_ROWS,
@@ -23,6 +22,7 @@ from compliance.audit.summary import (
 )
 from compliance.cli import main
 from compliance.model.findings import Finding, Outcome, ResourceRef
+from compliance.model.secrets import SecretLeakError
 from tests.compliance.audit.audit_fixtures import (
     BUCKET,
     SECRET_LOOKING,

@@ -1,8 +1,9 @@
-"""Keep secrets out of every report, even where an engine copied one into a message.
+"""Keep secrets out of everything the tooling shows or writes, even where an engine copied one
+into a message: the console, the event log, every report.
 
 `compliance.model.findings.redact` hides Pulumi secrets and secret-looking keys in observed values.
 Here we learn the values it hides in the graph and the findings, scrub them from every string
-the report holds, and check the rendered files once more before they are written.
+shown, and check rendered files once more before they are written.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ T = TypeVar("T")
 
 
 class SecretLeakError(RuntimeError):
-    """A rendered report still holds a secret: a defect in a writer, never written to disk."""
+    """A rendered file still holds a secret: a defect in a writer, never written to disk."""
 
 
 def secret_values(graph: ResourceGraph, findings: Iterable[Finding]) -> frozenset[str]:
