@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import re2
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 
 from payment_policies.declare import Config, Resource, pci, resource_policy
@@ -58,8 +59,23 @@ def _required_tags(resource: Resource, config: Config) -> Iterator[str]:
             yield f"tag {tag}={value!r} is not one of {allowed}"
     for tag, pattern in config["patterns"].items():
         value = values.get(tag)
-        if is_set(value) and not re.search(pattern, str(known(value, f"tags.{tag}"))):
+        if not is_set(value):
+            continue
+        compiled = _linear(pattern)
+        if isinstance(compiled, str):
+            yield f"tag {tag}: the pattern {pattern!r} is refused: {compiled}"
+        elif not compiled.search(str(known(value, f"tags.{tag}"))):
             yield f"tag {tag}={value!r} does not match {pattern!r}"
+
+
+@functools.cache
+def _linear(pattern: str) -> Any:
+    """The pattern compiled by RE2, which matches in time linear in the text whatever the
+    pattern; or why RE2 refuses it (backreferences and lookaround have no linear-time match)."""
+    try:
+        return re2.compile(pattern)
+    except re2.error as error:
+        return f"RE2 cannot compile it ({error}): patterns must not need backtracking"
 
 
 def _add_missing_tags(args: ResourceValidationArgs, config: Config) -> Mapping[str, Any] | None:
