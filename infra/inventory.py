@@ -9,7 +9,9 @@ Every problem raises one `ConfigError` naming the file, the JSON path and the ru
 import ast
 import functools
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,14 +155,19 @@ def load_inventory(settings: Settings, warn: Callable[[str], None] = pulumi.log.
     path = settings.inventory_file
     source = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_regular_file(path, source)
     except FileNotFoundError:
         warn(f"{source} not found: using the built-in default inventory (the seed's resources)")
         return parse_inventory(default_inventory(), "built-in default inventory", settings)
     except (OSError, UnicodeDecodeError) as bad:
         raise ConfigError(source, "$", f"cannot be read as UTF-8 text ({bad})") from None
     try:
-        document = json.loads(text, object_pairs_hook=_object_without_duplicate_keys)
+        document = json.loads(
+            text,
+            object_pairs_hook=_object_without_duplicate_keys,
+            parse_constant=_refuse_constant,
+            parse_int=_bounded_int,
+        )
     except json.JSONDecodeError as bad:
         raise ConfigError(
             source, "$", f"not valid JSON: {bad.msg} at line {bad.lineno}, column {bad.colno}"
@@ -169,7 +176,43 @@ def load_inventory(settings: Settings, warn: Callable[[str], None] = pulumi.log.
         raise ConfigError(source, "$", f"duplicate key {bad.key!r} in a JSON object") from None
     except RecursionError:
         raise ConfigError(source, "$", "JSON nested too deeply to read") from None
+    except _RefusedNumberError as bad:
+        raise ConfigError(source, "$", str(bad)) from None
     return parse_inventory(document, source, settings)
+
+
+MAX_INVENTORY_BYTES = 16 * 1024 * 1024
+MAX_INTEGER_DIGITS = 30
+
+
+def _read_regular_file(path: Path, source: str) -> str:
+    """The file's text, read only if it is a regular file of at most `MAX_INVENTORY_BYTES`: a
+    pipe would block and a device never end."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise ConfigError(source, "$", "not a regular file (a pipe, device or folder)")
+    with os.fdopen(descriptor, "rb") as stream:
+        data = stream.read(MAX_INVENTORY_BYTES + 1)
+    if len(data) > MAX_INVENTORY_BYTES:
+        raise ConfigError(source, "$", f"larger than the {MAX_INVENTORY_BYTES:,}-byte limit")
+    return data.decode("utf-8")
+
+
+class _RefusedNumberError(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise _RefusedNumberError(f"{name} is not a JSON number (NaN and infinities are refused)")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _RefusedNumberError(
+            f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INTEGER_DIGITS})"
+        )
+    return int(text)
 
 
 class _DuplicateKeyError(ValueError):

@@ -25,6 +25,11 @@ SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 _NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+MAX_URN_LENGTH = 4096
+MAX_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+_TAG_TEXT = re.compile(r"[\w\s+\-=.:/@]*")
 MAX_NAME_LENGTH = 100
 """Of a stack or project name: they name the folders the tooling writes under --build-dir."""
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -228,6 +233,7 @@ def _check_graph(resources: tuple[GraphResource, ...], source: str) -> None:
                 f"{MAX_NAME_LENGTH} characters)"
             )
     for position, resource in enumerate(resources):
+        _check_aws_limits(resource, f"{where}[{position}]")
         if _urn_parts(resource.urn) != (stack, project):
             raise GraphError(
                 f"{where}[{position}].urn: not of stack {project}/{stack}: {resource.urn[:200]!r}"
@@ -247,6 +253,38 @@ def _check_graph(resources: tuple[GraphResource, ...], source: str) -> None:
                     f"{where}[{position}].{field_name}: names no resource of the document: "
                     f"{urn[:200]!r}"
                 )
+
+
+def _check_aws_limits(resource: GraphResource, where: str) -> None:
+    """What AWS itself would never hold, which the policies and reports would carry: an
+    overlong URN, more than 50 tags, a tag key or value longer or of other characters than
+    AWS allows."""
+    if len(resource.urn) > MAX_URN_LENGTH:
+        raise GraphError(
+            f"{where}.urn: {len(resource.urn):,} characters, more than the {MAX_URN_LENGTH:,} a "
+            "resource's URN may have here"
+        )
+    for section, values in (("inputs", resource.inputs), ("outputs", resource.outputs)):
+        for field_name in ("tags", "tagsAll"):
+            tags = values.get(field_name)
+            if not isinstance(tags, dict):
+                continue
+            place = f"{where}.{section}.{field_name}"
+            if len(tags) > MAX_TAGS:
+                raise GraphError(f"{place}: {len(tags)} tags; AWS allows at most {MAX_TAGS}")
+            for key, value in tags.items():
+                if not 1 <= len(key) <= MAX_TAG_KEY or not _TAG_TEXT.fullmatch(key):
+                    raise GraphError(
+                        f"{place}: the key {key[:60]!r} is not a tag key AWS accepts (1-"
+                        f"{MAX_TAG_KEY} letters, digits, spaces or + - = . _ : / @)"
+                    )
+                if isinstance(value, str) and (
+                    len(value) > MAX_TAG_VALUE or not _TAG_TEXT.fullmatch(value)
+                ):
+                    raise GraphError(
+                        f"{place}.{key}: not a tag value AWS accepts (at most {MAX_TAG_VALUE} "
+                        "letters, digits, spaces or + - = . _ : / @)"
+                    )
 
 
 def _urn_parts(urn: str) -> tuple[str, str]:

@@ -175,6 +175,18 @@ def export_of(*resources: dict[str, Any], stack: bool = True, stack_name: str = 
             "resources[1].dependencies: names no resource of the document",
         ),
         (
+            export_of(bucket(outputs={"tags": {f"k{i}": "v" for i in range(51)}})),
+            "resources[1].outputs.tags: 51 tags; AWS allows at most 50",
+        ),
+        (
+            export_of(bucket(outputs={"tags": {"Environment": "prod\u0000uction"}})),
+            "resources[1].outputs.tags.Environment: not a tag value AWS accepts",
+        ),
+        (
+            export_of(bucket(urn="urn:pulumi:prod::p::aws:s3/bucket:Bucket::" + "b" * 10_000)),
+            "resources[1].urn: 10,042 characters, more than the 4,096",
+        ),
+        (
             '{"version": 3, "deployment": {"resources": []}}',
             "$.deployment.resources: empty: a deployed stack's export lists at least its stack",
         ),

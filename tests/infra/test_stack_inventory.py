@@ -2,6 +2,7 @@
 
 import copy
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from infra.inventory import Inventory, default_inventory, load_inventory, parse_
 from tests.infra.stack_harness import BASE_CONFIG
 
 SOURCE = "config/dev-config.json"
-DEV_CONFIG = json.loads((PROJECT_ROOT / SOURCE).read_text())
+DEV_CONFIG_TEXT = (PROJECT_ROOT / SOURCE).read_text()
+DEV_CONFIG = json.loads(DEV_CONFIG_TEXT)
 
 
 def stack_settings(**overrides: str) -> Settings:
@@ -412,3 +414,48 @@ def test_any_mutated_inventory_parses_or_is_one_config_error_with_a_path(documen
 def test_any_json_document_is_a_config_error_not_a_crash(document: object) -> None:
     with pytest.raises(ConfigError):
         parse(document)
+
+
+def _inventory_file(tmp_path: Path, make: Callable[[Path], object]) -> Path:
+    path = tmp_path / "inventory.json"
+    make(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "rule"),
+    [
+        (os.mkfifo, "not a regular file (a pipe, device or folder)"),
+        (lambda p: p.mkdir(), "not a regular file (a pipe, device or folder)"),
+        (
+            lambda p: p.write_text(DEV_CONFIG_TEXT.replace('"s3Buckets"', '"n": NaN, "s3Buckets"')),
+            "NaN is not a JSON number",
+        ),
+        (
+            lambda p: p.write_text(
+                DEV_CONFIG_TEXT.replace('"s3Buckets"', '"n": ' + "9" * 5000 + ', "s3Buckets"')
+            ),
+            "an integer of 5000 digits (at most 30)",
+        ),
+    ],
+)
+def test_an_inventory_file_that_would_hang_or_crash_is_one_config_error(
+    tmp_path: Path, make: Callable[[Path], object], rule: str
+) -> None:
+    path = _inventory_file(tmp_path, make)
+    with pytest.raises(ConfigError) as raised:
+        load_inventory(stack_settings(inventoryFile=str(path)))
+    assert raised.value.path == "$"
+    assert rule in raised.value.rule
+
+
+def test_a_device_as_the_inventory_is_refused_unread() -> None:
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_inventory(stack_settings(inventoryFile="/dev/zero"))
+
+
+def test_more_tags_than_aws_allows_are_refused() -> None:
+    tags = {f"k{i}": "v" for i in range(51)}
+    with pytest.raises(ConfigError) as raised:
+        parse(edited(updated("s3Buckets", 0, tags=tags)))
+    assert raised.value.path == "$.s3Buckets[0].tags"
