@@ -4,8 +4,19 @@ USER_ERROR_EXIT = 2
 """The exit code of a run a user's mistake stopped (argparse's own, for a bad argument)."""
 
 
+MAX_MESSAGE = 600
+"""Characters of an error line: what a user's input contributes to it (a name, a key) is theirs
+and may be of any length; the line says how much was cut."""
+
+
 class UserError(Exception):
     """A mistake in the user's input (config, state file, arguments); shown without a traceback."""
+
+    def __init__(self, message: str) -> None:
+        if len(message) > MAX_MESSAGE:
+            cut, half = len(message) - MAX_MESSAGE, MAX_MESSAGE // 2
+            message = f"{message[:half]}… [{cut:,} characters cut] …{message[-half:]}"
+        super().__init__(message)
 
 
 class GraphError(UserError):
