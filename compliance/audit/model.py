@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from compliance.audit.disagreements import Disagreement
 from compliance.audit.locate import SourceLocation, SourceLocator
@@ -54,6 +56,8 @@ VERDICTS = (Outcome.PASS, Outcome.FAIL, Outcome.ACCEPTED_RISK, Outcome.NOT_RUN)
 """The outcomes reported as findings. A rule that did not apply to a resource (not-applicable)
 is no finding: such pairs are counted per control and per rule."""
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+MAX_FIELD = 4000
+"""Characters of a finding's message or observed value in the report; the rest is cut, marked."""
 
 
 def status_of(outcomes: Iterable[Outcome]) -> ControlStatus:
@@ -240,9 +244,26 @@ def _identify(findings: Sequence[Finding], locator: SourceLocator) -> tuple[Repo
         seen[digest] += 1
         identifier = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
         location = locator.locate(finding.resource.urn if finding.resource else None)
-        clean = replace(finding, observed=redact(finding.observed, finding.property_path or ""))
+        clean = replace(
+            finding,
+            message=bounded(finding.message),
+            observed=_bounded_value(redact(finding.observed, finding.property_path or "")),
+        )
         reported.append(ReportedFinding(identifier, clean, location))
     return tuple(reported)
+
+
+def bounded(text: str, limit: int = MAX_FIELD) -> str:
+    """`text`, cut to `limit` characters with the cut marked."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit:,} characters cut]"
+
+
+def _bounded_value(value: Any) -> Any:
+    """An observed value as it is, or as the start of its JSON text when that is too long."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return value if len(text) <= MAX_FIELD else bounded(text)
 
 
 def _rules(pack: PackInfo | None, findings: Sequence[Finding]) -> tuple[Rule, ...]:

@@ -211,3 +211,20 @@ def test_locator_finds_classes_of_modules_named_by_python_keywords(tmp_path: Pat
     urn = "urn:pulumi:prod::payments::aws:lambda/function:Function::processor"
     location = SourceLocator(tmp_path).locate(urn)
     assert (location.path, location.line, location.declared) == ("infra/functions.py", 3, True)
+
+
+def test_overlong_messages_and_observed_values_are_cut_and_marked(project_dir: Path) -> None:
+    long = crossguard(
+        "s3-bucket-cmk-encryption",
+        BUCKET,
+        Outcome.FAIL,
+        message="m" * 10_000,
+        property_path="policy",
+        observed={"Statement": ["x" * 10_000]},
+    )
+    report = make_report(project_dir, [long])
+    (finding,) = [f.finding for f in report.findings]
+    assert finding.message == "m" * 4000 + "… [6,000 characters cut]"
+    assert isinstance(finding.observed, str)
+    assert finding.observed.endswith(" characters cut]")
+    assert len(finding.observed) < 4100
