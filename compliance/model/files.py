@@ -3,10 +3,12 @@ the place) and writing what we produce so that a reader never sees half of it.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -300,8 +302,17 @@ def tail_of(stream: IO[bytes], chars: int) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write `text` beside `path` first, then rename it into place (creating the folder)."""
+    """Write `text` beside `path` first, then rename it into place (creating the folder). The
+    file beside is created exclusively under a random name: a link planted there is never
+    followed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise

@@ -4,7 +4,13 @@ from pathlib import Path
 import pytest
 
 from compliance.model.errors import UserError
-from compliance.model.files import contained, read_json, read_text, read_yaml_mapping
+from compliance.model.files import (
+    contained,
+    read_json,
+    read_text,
+    read_yaml_mapping,
+    write_atomically,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -143,3 +149,21 @@ def test_a_path_is_written_only_under_its_folder(tmp_path: Path) -> None:
     (build / "link").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(UserError, match="nothing is written outside it"):
         contained(build / "link" / "plan.json", build, UserError)
+
+
+def test_a_file_is_replaced_whole_and_a_planted_link_beside_it_is_not_followed(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "precious"
+    target.write_text("keep")
+    out = tmp_path / "build" / "stack-export.json"
+    out.parent.mkdir()
+    (out.parent / "stack-export.json.partial").symlink_to(target)
+    write_atomically(out, "new")
+    write_atomically(out, "newer")
+    assert out.read_text() == "newer"
+    assert target.read_text() == "keep"
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "stack-export.json",
+        "stack-export.json.partial",
+    ]
