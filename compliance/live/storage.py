@@ -12,6 +12,7 @@ from compliance.live.registry import (
     Verdict,
     check,
     declared_at,
+    live_rule,
     passes,
 )
 from compliance.model.graph import GraphResource
@@ -236,3 +237,69 @@ def plan_keeps_recovery_points_long_enough(
             f"recovery points are deleted before {minimum} days",
             declared_at(plan, f"rules[{index}].lifecycle.deleteAfter"),
         )
+
+
+OWNERSHIP = live_rule(
+    "live-s3-bucket-owner-enforced",
+    "S3 buckets disable ACLs: object ownership is BucketOwnerEnforced.",
+    "pci-dss@4.0.1:7.2.1",
+    "Set the bucket's ownership controls to BucketOwnerEnforced (aws.s3.BucketOwnershipControls).",
+)
+LIFECYCLE = live_rule(
+    "live-s3-lifecycle-configured",
+    "S3 buckets have an enabled lifecycle rule: data is disposed of, not kept forever.",
+    "pci-dss@4.0.1:3.2.1",
+    "Give the bucket a lifecycle configuration with an enabled rule "
+    "(aws.s3.BucketLifecycleConfiguration).",
+)
+DELETION_PROTECTION = live_rule(
+    "live-dynamodb-deletion-protection",
+    "DynamoDB tables have deletion protection on.",
+    "payments-baseline@1.0:protection",
+    "Set deletionProtectionEnabled on the table.",
+)
+
+
+@check(BUCKET, OWNERSHIP)
+def bucket_owner_enforced(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
+    answer = context.account.call(
+        "s3",
+        "get_bucket_ownership_controls",
+        Bucket=_bucket(bucket),
+        absent=frozenset({"OwnershipControlsNotFoundError"}),
+    )
+    rules = (answer or {}).get("OwnershipControls", {}).get("Rules", [])
+    ownership = rules[0].get("ObjectOwnership") if rules else None
+    yield passes(
+        ownership == "BucketOwnerEnforced",
+        "OwnershipControls.Rules[0].ObjectOwnership",
+        ownership,
+        "ACLs are not disabled",
+    )
+
+
+@check(BUCKET, LIFECYCLE)
+def bucket_lifecycle_configured(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
+    answer = context.account.call(
+        "s3",
+        "get_bucket_lifecycle_configuration",
+        Bucket=_bucket(bucket),
+        absent=frozenset({"NoSuchLifecycleConfiguration"}),
+    )
+    enabled = [
+        r.get("ID", "") for r in (answer or {}).get("Rules", []) if r.get("Status") == "Enabled"
+    ]
+    yield passes(bool(enabled), "Rules[Status=Enabled]", enabled, "no enabled lifecycle rule")
+
+
+@check(TABLE, DELETION_PROTECTION)
+def table_protected_from_deletion(context: Context, table: GraphResource) -> Iterator[Verdict]:
+    answer = context.account.call("dynamodb", "describe_table", TableName=table.id) or {}
+    protected = answer.get("Table", {}).get("DeletionProtectionEnabled", False)
+    yield passes(
+        protected is True,
+        "DeletionProtectionEnabled",
+        protected,
+        "the table can be deleted",
+        declared_at(table, "deletionProtectionEnabled"),
+    )

@@ -25,6 +25,7 @@ NOT_REACHED_ON_MOTO = {"backup:GetBackupSelection"}
 IAM_ACTION = {
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
     ("apigateway", "GetStage"): "apigateway:GET",
 }
 """Operations whose IAM action is not `<service>:<operation>`."""
