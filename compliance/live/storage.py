@@ -36,6 +36,15 @@ def _bucket(resource: GraphResource) -> str:
     return str(resource.state.get("bucket") or resource.id)
 
 
+def _bucket_answer(
+    context: Context, bucket: GraphResource, operation: str, not_configured: str
+) -> dict[str, Any] | None:
+    """The bucket's answer to an S3 `Get...` call, None when S3 says it is not configured."""
+    return context.account.call(
+        "s3", operation, Bucket=_bucket(bucket), absent=frozenset({not_configured})
+    )
+
+
 def _config_of(context: Context, resource: GraphResource, token: str) -> GraphResource | None:
     found = context.related(token, "bucket", _bucket(resource))
     return found[0] if found else None
@@ -45,11 +54,8 @@ def _config_of(context: Context, resource: GraphResource, token: str) -> GraphRe
 def bucket_encrypted_with_the_stack_key(
     context: Context, bucket: GraphResource
 ) -> Iterator[Verdict]:
-    answer = context.account.call(
-        "s3",
-        "get_bucket_encryption",
-        Bucket=_bucket(bucket),
-        absent=frozenset({"ServerSideEncryptionConfigurationNotFoundError"}),
+    answer = _bucket_answer(
+        context, bucket, "get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError"
     )
     declared = _config_of(
         context,
@@ -91,11 +97,8 @@ def bucket_versioned(context: Context, bucket: GraphResource) -> Iterator[Verdic
 
 @check(BUCKET, "s3-bucket-public-access-block")
 def bucket_blocks_public_access(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
-    answer = context.account.call(
-        "s3",
-        "get_public_access_block",
-        Bucket=_bucket(bucket),
-        absent=frozenset({"NoSuchPublicAccessBlockConfiguration"}),
+    answer = _bucket_answer(
+        context, bucket, "get_public_access_block", "NoSuchPublicAccessBlockConfiguration"
     )
     flags = (answer or {}).get("PublicAccessBlockConfiguration", {})
     declared = _config_of(context, bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
@@ -112,9 +115,7 @@ def bucket_blocks_public_access(context: Context, bucket: GraphResource) -> Iter
 
 @check(BUCKET, "s3-bucket-denies-insecure-transport")
 def bucket_denies_plain_http(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
-    answer = context.account.call(
-        "s3", "get_bucket_policy", Bucket=_bucket(bucket), absent=frozenset({"NoSuchBucketPolicy"})
-    )
+    answer = _bucket_answer(context, bucket, "get_bucket_policy", "NoSuchBucketPolicy")
     document = json.loads(answer["Policy"]) if answer else {}
     statements = document.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
@@ -262,11 +263,8 @@ DELETION_PROTECTION = live_rule(
 
 @check(BUCKET, OWNERSHIP)
 def bucket_owner_enforced(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
-    answer = context.account.call(
-        "s3",
-        "get_bucket_ownership_controls",
-        Bucket=_bucket(bucket),
-        absent=frozenset({"OwnershipControlsNotFoundError"}),
+    answer = _bucket_answer(
+        context, bucket, "get_bucket_ownership_controls", "OwnershipControlsNotFoundError"
     )
     rules = (answer or {}).get("OwnershipControls", {}).get("Rules", [])
     ownership = rules[0].get("ObjectOwnership") if rules else None
@@ -280,11 +278,8 @@ def bucket_owner_enforced(context: Context, bucket: GraphResource) -> Iterator[V
 
 @check(BUCKET, LIFECYCLE)
 def bucket_lifecycle_configured(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
-    answer = context.account.call(
-        "s3",
-        "get_bucket_lifecycle_configuration",
-        Bucket=_bucket(bucket),
-        absent=frozenset({"NoSuchLifecycleConfiguration"}),
+    answer = _bucket_answer(
+        context, bucket, "get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration"
     )
     enabled = [
         r.get("ID", "") for r in (answer or {}).get("Rules", []) if r.get("Status") == "Enabled"
