@@ -253,12 +253,6 @@ LIFECYCLE = live_rule(
     "Give the bucket a lifecycle configuration with an enabled rule "
     "(aws.s3.BucketLifecycleConfiguration).",
 )
-DELETION_PROTECTION = live_rule(
-    "live-dynamodb-deletion-protection",
-    "DynamoDB tables have deletion protection on.",
-    "payments-baseline@1.0:protection",
-    "Set deletionProtectionEnabled on the table.",
-)
 
 
 @check(BUCKET, OWNERSHIP)
@@ -287,7 +281,7 @@ def bucket_lifecycle_configured(context: Context, bucket: GraphResource) -> Iter
     yield passes(bool(enabled), "Rules[Status=Enabled]", enabled, "no enabled lifecycle rule")
 
 
-@check(TABLE, DELETION_PROTECTION)
+@check(TABLE, "dynamodb-deletion-protection")
 def table_protected_from_deletion(context: Context, table: GraphResource) -> Iterator[Verdict]:
     answer = context.account.call("dynamodb", "describe_table", TableName=table.id) or {}
     protected = answer.get("Table", {}).get("DeletionProtectionEnabled", False)

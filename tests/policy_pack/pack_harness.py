@@ -165,6 +165,7 @@ def compliant_stack() -> dict[str, GraphResource]:
         "transactions",
         {
             "billingMode": "PAY_PER_REQUEST",
+            "deletionProtectionEnabled": True,
             "pointInTimeRecovery": {"enabled": True},
             "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN},
         },

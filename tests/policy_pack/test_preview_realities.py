@@ -155,6 +155,7 @@ def test_every_check_that_compares_a_value_stops_at_unknowns(pack: PolicyPackPro
         ("apigateway-stage-xray-enabled", "prod-stage"),
         ("backup-retention-minimum", "daily"),
         ("cloudwatch-log-retention", "api-access"),
+        ("dynamodb-deletion-protection", "transactions"),
         ("dynamodb-pitr-enabled", "transactions"),
         ("dynamodb-table-encrypted-with-cmk", "transactions"),
         ("iam-no-wildcard-data-actions", "processor-role"),

@@ -61,6 +61,13 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
     ("sns-topic-encrypted", "alarms", {"kmsMasterKeyId": "alias/aws/sns"}, "alias/aws/sns"),
     ("dynamodb-pitr-enabled", "transactions", {"pointInTimeRecovery": {"enabled": False}}, "off"),
     (
+        "dynamodb-deletion-protection",
+        "transactions",
+        {"deletionProtectionEnabled": False},
+        "(deletionProtectionEnabled: False)",
+    ),
+    ("dynamodb-deletion-protection", "transactions", {"deletionProtectionEnabled": ...}, ": None)"),
+    (
         "backup-retention-minimum",
         "daily",
         {"rules": [{"ruleName": "daily", "lifecycle": {"deleteAfter": 7}}]},
@@ -111,6 +118,7 @@ EVALUATED_ON = {
     "backup-vault-encrypted-with-cmk": "vault",
     "sns-topic-encrypted": "alarms",
     "dynamodb-pitr-enabled": "transactions",
+    "dynamodb-deletion-protection": "transactions",
     "backup-retention-minimum": "daily",
     "lambda-tracing-active": "processor",
     "apigateway-stage-xray-enabled": "prod-stage",

@@ -190,6 +190,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
         "backup-vault-encrypted-with-cmk",
         "cloudwatch-log-group-encrypted",
         "cloudwatch-log-retention",
+        "dynamodb-deletion-protection",
         "dynamodb-table-encrypted-with-cmk",
         "iam-no-wildcard-data-actions",
         "iam-role-region-restricted",

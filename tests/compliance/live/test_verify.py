@@ -270,7 +270,7 @@ DRIFTS: dict[str, tuple[Drift, str, str, str]] = {
             TableName=resource(g, "aws:dynamodb/table:Table", "transactions").id,
             DeletionProtectionEnabled=False,
         ),
-        "live-dynamodb-deletion-protection",
+        "dynamodb-deletion-protection",
         "table-transactions",
         "false",
     ),
