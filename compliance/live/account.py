@@ -108,10 +108,6 @@ class LiveAccount:
         self._lock = threading.Lock()
 
     @property
-    def session(self) -> boto3.session.Session:
-        return self._session
-
-    @property
     def endpoint(self) -> str | None:
         """The endpoint the calls go to when it is not AWS's own (given, or boto3's settings:
         `AWS_ENDPOINT_URL`, the config file)."""

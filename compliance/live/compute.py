@@ -17,9 +17,7 @@ EVERY_METHOD = "*/*"
 
 
 def _function(context: Context, function: GraphResource) -> dict[str, Any]:
-    return (
-        context.account.call("lambda", "get_function_configuration", FunctionName=function.id) or {}
-    )
+    return context.shared("lambda", "get_function_configuration", FunctionName=function.id)
 
 
 @check(FUNCTION, "lambda-tracing-active")
@@ -79,14 +77,11 @@ def function_concurrency_reserved(context: Context, function: GraphResource) -> 
 
 
 def _stage(context: Context, stage: GraphResource) -> dict[str, Any]:
-    return (
-        context.account.call(
-            "apigateway",
-            "get_stage",
-            restApiId=str(stage.state.get("restApi")),
-            stageName=str(stage.state.get("stageName")),
-        )
-        or {}
+    return context.shared(
+        "apigateway",
+        "get_stage",
+        restApiId=str(stage.state.get("restApi")),
+        stageName=str(stage.state.get("stageName")),
     )
 
 

@@ -9,11 +9,12 @@ reads the policy's config properties (bounds, allowed regions, required tags) fr
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compliance.live.account import LiveAccount
+from compliance.live.account import LiveAccount, LiveCallError
 from compliance.model.controls import by_id
 from compliance.model.findings import Enforcement, Outcome, Severity
 from compliance.model.graph import GraphResource, ResourceGraph
@@ -42,6 +43,8 @@ class Context:
     """Each pack policy's config properties (defaults filled in)."""
     stack_keys: frozenset[str]
     """Every way the stack's KMS keys are named: key ids, key ARNs, alias names, alias ARNs."""
+    _answers: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def config(self, policy: str) -> Mapping[str, Any]:
         return self.properties.get(policy, {})
@@ -57,6 +60,22 @@ class Context:
 
     def is_stack_key(self, reference: object) -> bool:
         return isinstance(reference, str) and reference in self.stack_keys
+
+    def shared(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """The answer to a call several checks of one resource read (a function's
+        configuration, a stage, a table), made once per run; a failure is kept and raised again
+        to each of them."""
+        key = (service, operation, json.dumps(params, sort_keys=True))
+        with self._lock:
+            if key not in self._answers:
+                try:
+                    self._answers[key] = self.account.call(service, operation, **params) or {}
+                except LiveCallError as error:
+                    self._answers[key] = error
+            answer = self._answers[key]
+        if isinstance(answer, LiveCallError):
+            raise answer
+        return dict(answer)
 
 
 Judge = Callable[[Context, GraphResource], Iterator[Verdict]]

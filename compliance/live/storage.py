@@ -165,7 +165,7 @@ def _as_status(declared: Any) -> Any:
 
 @check(TABLE, "dynamodb-table-encrypted-with-cmk")
 def table_encrypted_with_the_stack_key(context: Context, table: GraphResource) -> Iterator[Verdict]:
-    answer = context.account.call("dynamodb", "describe_table", TableName=table.id) or {}
+    answer = context.shared("dynamodb", "describe_table", TableName=table.id)
     sse = answer.get("Table", {}).get("SSEDescription", {})
     key = sse.get("KMSMasterKeyArn")
     enabled = sse.get("Status") == "ENABLED" and sse.get("SSEType") == "KMS"
@@ -283,7 +283,7 @@ def bucket_lifecycle_configured(context: Context, bucket: GraphResource) -> Iter
 
 @check(TABLE, "dynamodb-deletion-protection")
 def table_protected_from_deletion(context: Context, table: GraphResource) -> Iterator[Verdict]:
-    answer = context.account.call("dynamodb", "describe_table", TableName=table.id) or {}
+    answer = context.shared("dynamodb", "describe_table", TableName=table.id)
     protected = answer.get("Table", {}).get("DeletionProtectionEnabled", False)
     yield passes(
         protected is True,

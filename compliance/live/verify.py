@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -272,15 +272,4 @@ def _drift(policy: PolicyInfo, resource: ResourceRef, verdict: Verdict) -> Findi
             "declared": shown(verdict.declared),
             "policy": policy.name,
         },
-    )
-
-
-def live_summary(run: LiveRun, resources: Iterable[GraphResource]) -> str:
-    counts: dict[str, int] = {}
-    for finding in run.findings:
-        counts[finding.outcome.value] = counts.get(finding.outcome.value, 0) + 1
-    text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-    return (
-        f"verified {sum(1 for r in resources if r.custom)} resources live in "
-        f"{run.identity.account}/{run.region}: {text or 'no findings'}"
     )
