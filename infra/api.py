@@ -57,6 +57,7 @@ INVALID_BODY_RESPONSE = json.dumps(
 class PaymentApiArgs:
     names: Names
     region: str
+    account_id: pulumi.Input[str]
     function: aws.lambda_.Function
     web_acl_arn: pulumi.Input[str]
     authorization: str
@@ -215,7 +216,7 @@ class PaymentApi(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-cloudwatch-role",
             name=args.names.stack_scoped("apigateway-logs"),
-            assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )

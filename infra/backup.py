@@ -19,6 +19,7 @@ BACKUP_SERVICE_POLICIES = {
 class BackupArgs:
     names: Names
     region: str
+    account_id: pulumi.Input[str]
     kms_key_arn: pulumi.Input[str]
     tables: Mapping[str, pulumi.Output[str]]
     """Inventory table name -> table ARN."""
@@ -66,7 +67,7 @@ class Backup(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=args.names.stack_scoped("backup"),
-            assume_role_policy=assume_role_policy("backup.amazonaws.com"),
+            assume_role_policy=assume_role_policy("backup.amazonaws.com", args.account_id),
             tags=dict(args.tags),
             opts=child,
         )

@@ -18,23 +18,25 @@ import pulumi_aws as aws
 from infra.naming import Names
 
 # What the payment functions do (lambda_packages/): look customers up, record transactions (a
-# conditional put that is also the idempotency claim, completed by an update, released by a delete).
+# conditional put that is also the idempotency claim, read back on a retry, the receipt's key set
+# by an update; nothing is deleted), write receipts under one prefix, read the identifier key.
 CUSTOMER_ACTIONS = ("dynamodb:GetItem",)
-TRANSACTION_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-)
+TRANSACTION_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+RECEIPTS_PREFIX = "receipts/"
 
 
-def assume_role_policy(service: str) -> str:
-    """Trust policy letting one AWS service assume a role."""
-    return json.dumps(
+def assume_role_policy(service: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Trust policy letting one AWS service assume a role, on behalf of this account only."""
+    return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
             ],
         }
     )
@@ -78,6 +80,7 @@ class PaymentData:
     transactions_table: str
     customers_table: str
     receipts_bucket_name: pulumi.Input[str]
+    identifier_key_parameter: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,8 +150,17 @@ def access_policy(args: LambdaRoleArgs) -> pulumi.Output[str]:
                 "Effect": "Allow",
                 "Action": ["s3:PutObject"],
                 "Resource": [
-                    pulumi.Output.concat("arn:aws:s3:::", args.data.receipts_bucket_name, "/*")
+                    pulumi.Output.concat(
+                        "arn:aws:s3:::", args.data.receipts_bucket_name, "/", RECEIPTS_PREFIX, "*"
+                    )
                 ],
+                "Condition": in_region,
+            },
+            {
+                "Sid": "ReadIdentifierKey",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": [arn("ssm", f"parameter{args.data.identifier_key_parameter}")],
                 "Condition": in_region,
             },
         ]
@@ -175,7 +187,7 @@ class LambdaRole(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             name,
             name=self.role_name,
-            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com", args.account_id),
             tags=dict(args.tags),
             opts=child,
         )

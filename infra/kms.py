@@ -22,18 +22,30 @@ class KeyArgs:
     protect: bool
 
 
+# The services the payment functions use the key through: their tables, receipts, identifier
+# key parameter, and Lambda decrypting their environment at start.
+FUNCTION_KEY_SERVICES = ("dynamodb", "s3", "ssm", "lambda")
+
+
 def key_policy(
     account_id: pulumi.Output[str], region: str, user_role_names: Sequence[str]
 ) -> pulumi.Output[str]:
-    """IAM in this account administers the key; the named functions' roles, Logs in the region
-    and alarms may use it."""
+    """IAM in this account administers the key; the named functions' roles (only through the
+    services that store their data, in the region), Logs in the region and alarms may use it."""
     functions_use_key = [
         {
-            "Sid": "PaymentFunctionsUseKey",
+            "Sid": "PaymentFunctionsUseKeyViaTheirServices",
             "Effect": "Allow",
             "Principal": {"AWS": [role_arn(account_id, name) for name in user_role_names]},
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": [
+                        f"{service}.{region}.amazonaws.com" for service in FUNCTION_KEY_SERVICES
+                    ]
+                }
+            },
         }
     ]
     return pulumi.Output.json_dumps(

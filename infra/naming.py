@@ -57,6 +57,11 @@ class Names:
         return self.stack_scoped(f"fn-{name}")
 
     @property
+    def identifier_key_parameter(self) -> str:
+        """The SSM SecureString holding the payment functions' identifier key, made by hand."""
+        return f"/payments/{self.suffix}/identifier-key"
+
+    @property
     def key_alias(self) -> str:
         return f"alias/payments-{self.suffix}"
 

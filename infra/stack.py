@@ -66,6 +66,7 @@ def _register(
         transactions_table=names.table(TRANSACTIONS_TABLE),
         customers_table=names.table(CUSTOMERS_TABLE),
         receipts_bucket_name=bucket_name(RECEIPTS_BUCKET),
+        identifier_key_parameter=names.identifier_key_parameter,
     )
     roles = {
         spec.name: LambdaRole(
@@ -124,6 +125,7 @@ def _register(
         BackupArgs(
             names=names,
             region=settings.region,
+            account_id=account_id,
             kms_key_arn=key.arn,
             tables={name: table.arn for name, table in tables.items()},
             retention_days=settings.backup_retention_days,
@@ -136,6 +138,7 @@ def _register(
         "CUSTOMERS_TABLE": tables[CUSTOMERS_TABLE].name,
         "RECEIPTS_BUCKET": buckets[RECEIPTS_BUCKET].bucket,
         "RECEIPTS_KMS_KEY_ID": key.arn,
+        "ID_KEY_PARAMETER": names.identifier_key_parameter,
         "ENVIRONMENT": settings.environment,
         "MAX_AMOUNT": settings.max_amount,
         "ALLOWED_CURRENCIES": ",".join(settings.allowed_currencies),
@@ -176,6 +179,7 @@ def _register(
         PaymentApiArgs(
             names=names,
             region=settings.region,
+            account_id=account_id,
             function=functions[API_FUNCTION],
             web_acl_arn=waf.arn,
             authorization=settings.api_authorization,

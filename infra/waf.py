@@ -21,6 +21,16 @@ MANAGED_RULE_GROUPS = (
 )
 # The API's IAM-signed callers may well run on a cloud host: count those requests, don't block them.
 COUNT_ONLY_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
+# Never in the logs: the path and query (free text a client chooses), SigV4 credentials and the
+# headers that carry free text by convention. WAF can only redact headers by name.
+REDACTED_HEADERS = (
+    "authorization",
+    "cookie",
+    "referer",
+    "user-agent",
+    "x-amz-security-token",
+    "x-forwarded-for",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,8 +111,11 @@ class WebAcl(pulumi.ComponentResource):
             f"{name}-logging",
             resource_arn=self.web_acl.arn,
             log_destination_configs=[log_group.arn],
-            # SigV4 signatures never reach the logs.
-            redacted_fields=[{"single_header": {"name": "authorization"}}],
+            redacted_fields=[
+                {"uri_path": {}},
+                {"query_string": {}},
+                *({"single_header": {"name": header}} for header in REDACTED_HEADERS),
+            ],
             opts=child,
         )
         self.register_outputs({"webAclArn": self.web_acl.arn})

@@ -157,6 +157,7 @@ def test_function_environment_is_what_the_handlers_require(stack: StackRun) -> N
         "CUSTOMERS_TABLE": "customers-prod",
         "RECEIPTS_BUCKET": f"{ACCOUNT_ID}-payment-receipts-prod",
         "RECEIPTS_KMS_KEY_ID": f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/key-id",
+        "ID_KEY_PARAMETER": "/payments/prod/identifier-key",
         "ENVIRONMENT": "production",
         "MAX_AMOUNT": "10000.00",
         "ALLOWED_CURRENCIES": "EUR,GBP,USD",

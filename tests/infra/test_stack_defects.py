@@ -26,7 +26,7 @@ KMS_ENCRYPTED = [
     ("aws:backup/vault:Vault", "kmsKeyArn"),
     ("aws:sns/topic:Topic", "kmsMasterKeyId"),
 ]
-DATA_SERVICES = ("dynamodb", "s3", "kms")
+DATA_SERVICES = ("dynamodb", "s3", "kms", "ssm")
 
 
 @pytest.fixture(scope="module")
@@ -237,20 +237,28 @@ def test_h_each_function_runs_with_its_own_role(stack: StackRun) -> None:
         }
 
 
+def test_h_every_trust_policy_is_bound_to_this_account(stack: StackRun) -> None:
+    """No confused deputy: a service assumes a role only on behalf of this account."""
+    roles = stack.of_type("aws:iam/role:Role")
+    assert len(roles) == 4
+    for role in roles:
+        [trust] = statements(role.inputs["assumeRolePolicy"])
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+
+
 def test_h_processor_role_grants_exactly_the_data_access_its_handler_uses(
     stack: StackRun,
 ) -> None:
     tables = stack.outputs["tableArns"]
     role = _function_role(stack, "payment-processor")
     assert _granted(stack, role, DATA_SERVICES) == {
-        tables["transactions"]: {
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-        },
+        # Nothing is deleted: a completed payment cannot be removed by the function's role.
+        tables["transactions"]: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
         tables["customers"]: {"dynamodb:GetItem"},
-        f"arn:aws:s3:::{ACCOUNT_ID}-payment-receipts-prod/*": {"s3:PutObject"},
+        f"arn:aws:s3:::{ACCOUNT_ID}-payment-receipts-prod/receipts/*": {"s3:PutObject"},
+        f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/payments/prod/identifier-key": {
+            "ssm:GetParameter"
+        },
     }
 
 
@@ -286,11 +294,24 @@ def test_h_only_the_processors_role_may_use_the_key_beyond_logs_and_alarms(
     key = stack.one("aws:kms/key:Key")
     processor = _function_role(stack, "payment-processor")
     validator = _function_role(stack, "payment-validator")
-    (grant,) = [s for s in statements(key.inputs["policy"]) if s["Sid"] == "PaymentFunctionsUseKey"]
+    (grant,) = [
+        s
+        for s in statements(key.inputs["policy"])
+        if s["Sid"] == "PaymentFunctionsUseKeyViaTheirServices"
+    ]
     assert grant["Principal"] == {
         "AWS": [f"arn:aws:iam::{ACCOUNT_ID}:role/{processor.inputs['name']}"]
     }
     assert set(grant["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    # Only through the services holding the data it uses, never a direct call to KMS.
+    assert grant["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": [
+                f"{service}.{REGION}.amazonaws.com"
+                for service in ("dynamodb", "s3", "ssm", "lambda")
+            ]
+        }
+    }
     assert processor.urn in key.dependencies
     assert validator.urn not in key.dependencies
     assert validator.inputs["name"] not in key.inputs["policy"]

@@ -182,7 +182,9 @@ def test_more_functions_get_a_role_each_with_policies_of_a_fixed_size(tmp_path: 
     assert [len(found) for found in copy_sizes.values()] == [1, 1], copy_sizes
     key_policy = run.one("aws:kms/key:Key").inputs["policy"]
     (grant,) = [
-        s for s in json.loads(key_policy)["Statement"] if s["Sid"] == "PaymentFunctionsUseKey"
+        s
+        for s in json.loads(key_policy)["Statement"]
+        if s["Sid"] == "PaymentFunctionsUseKeyViaTheirServices"
     ]
     assert sorted(grant["Principal"]["AWS"]) == sorted(
         f"arn:aws:iam::{ACCOUNT_ID}:role/payments-fn-{name}-prod"

@@ -8,7 +8,10 @@ import pytest
 from moto import mock_aws
 
 from tests.lambda_packages.payments_harness import (
+    CALLER,
     CUSTOMERS_TABLE,
+    ID_KEY,
+    ID_KEY_PARAMETER,
     KNOWN_CUSTOMER,
     RECEIPTS_BUCKET,
     REGION,
@@ -45,7 +48,10 @@ def aws() -> Iterator[Aws]:
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                 BillingMode="PAY_PER_REQUEST",
             )
-        dynamodb.put_item(TableName=CUSTOMERS_TABLE, Item={"customerId": {"S": KNOWN_CUSTOMER}})
+        dynamodb.put_item(
+            TableName=CUSTOMERS_TABLE,
+            Item={"customerId": {"S": KNOWN_CUSTOMER}, "callers": {"SS": [CALLER]}},
+        )
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(
             Bucket=RECEIPTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
@@ -54,6 +60,9 @@ def aws() -> Iterator[Aws]:
             Bucket=RECEIPTS_BUCKET, VersioningConfiguration={"Status": "Enabled"}
         )
         key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+        boto3.client("ssm", region_name=REGION).put_parameter(
+            Name=ID_KEY_PARAMETER, Value=ID_KEY, Type="SecureString", KeyId=key_arn
+        )
         world = Aws(dynamodb, s3, key_arn, function_environment(key_arn))
         world.pristine = world.snapshot()
         yield world

@@ -28,6 +28,10 @@ TRANSACTIONS_TABLE = "payments-transactions"
 CUSTOMERS_TABLE = "payments-customers"
 RECEIPTS_BUCKET = "payments-receipts"
 KNOWN_CUSTOMER = "cust_0001"
+ID_KEY_PARAMETER = "/payments/prod/identifier-key"
+ID_KEY = "k7Qm2vX9pL4sR8tW1yZ6bN3cF5hJ0dGa"
+CALLER = "arn:aws:iam::123456789012:role/checkout-service"
+OTHER_CALLER = "arn:aws:iam::123456789012:role/partner-service"
 
 _loaded = count()
 
@@ -98,6 +102,7 @@ def function_environment(kms_key_arn: str) -> dict[str, str]:
         "CUSTOMERS_TABLE": CUSTOMERS_TABLE,
         "RECEIPTS_BUCKET": RECEIPTS_BUCKET,
         "RECEIPTS_KMS_KEY_ID": kms_key_arn,
+        "ID_KEY_PARAMETER": ID_KEY_PARAMETER,
         "ENVIRONMENT": "production",
         "MAX_AMOUNT": "10000.00",
         "ALLOWED_CURRENCIES": "EUR,GBP,USD,JPY,KWD",
@@ -176,8 +181,10 @@ def api_event(
     content_type: str | None = "application/json",
     raw: str | None = None,
     request_id: str = "api-request-0001",
+    caller: str | None = CALLER,
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy event for POST /payment (absent headers are null, as sent)."""
+    """An API Gateway REST proxy event for POST /payment signed by `caller` (an IAM principal, as
+    AWS_IAM authorization passes it; None for none), absent headers null, as sent."""
     headers = {"Content-Type": content_type} if content_type is not None else None
     return {
         "resource": "/payment",
@@ -185,7 +192,11 @@ def api_event(
         "httpMethod": "POST",
         "headers": headers,
         "multiValueHeaders": {n: [v] for n, v in headers.items()} if headers else None,
-        "requestContext": {"requestId": request_id, "stage": "prod"},
+        "requestContext": {
+            "requestId": request_id,
+            "stage": "prod",
+            "identity": {"userArn": caller},
+        },
         "body": raw if raw is not None else json.dumps(body),
         "isBase64Encoded": False,
     }

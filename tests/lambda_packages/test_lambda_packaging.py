@@ -60,9 +60,22 @@ def test_source_timestamps_do_not_change_the_zip(tmp_path: Path) -> None:
     assert after == before
 
 
-VALIDATOR_MODULES = ("__init__", "card_numbers", "config", "currencies", "validation")
+VALIDATOR_MODULES = (
+    "__init__",
+    "card_numbers",
+    "config",
+    "currencies",
+    "documents",
+    "validation",
+)
 SHARED_MODULES = {
-    "payment_processor": (*VALIDATOR_MODULES, "http_api", "receipts", "transactions"),
+    "payment_processor": (
+        *VALIDATOR_MODULES,
+        "http_api",
+        "identifiers",
+        "receipts",
+        "transactions",
+    ),
     "payment_validator": VALIDATOR_MODULES,
 }
 

@@ -63,10 +63,11 @@ def test_allowed_currencies_tolerate_spaces_after_commas() -> None:
 
 
 def test_max_body_bytes_is_optional_and_checked() -> None:
-    assert load_processor_settings(ENVIRONMENT).max_body_bytes == DEFAULT_MAX_BODY_BYTES
-    assert load_processor_settings({**ENVIRONMENT, "MAX_BODY_BYTES": "1024"}).max_body_bytes == 1024
-    with pytest.raises(ConfigurationError, match="MAX_BODY_BYTES must be a whole number"):
-        load_processor_settings({**ENVIRONMENT, "MAX_BODY_BYTES": "1k"})
+    for load in (load_processor_settings, load_validator_settings):
+        assert load(ENVIRONMENT).max_body_bytes == DEFAULT_MAX_BODY_BYTES
+        assert load({**ENVIRONMENT, "MAX_BODY_BYTES": "1024"}).max_body_bytes == 1024
+        with pytest.raises(ConfigurationError, match="MAX_BODY_BYTES must be a whole number"):
+            load({**ENVIRONMENT, "MAX_BODY_BYTES": "1k"})
 
 
 def test_environment_the_stack_sets_passes_each_functions_cold_start() -> None:

@@ -1,16 +1,51 @@
-"""Detecting anything that looks like a card number (PAN), so it is rejected and never stored.
+"""Card numbers (PANs) in text, however they are written, found in time linear in the text.
 
-A PAN here is 12 to 19 digits passing the Luhn check, written with or without spaces or dashes
-between groups. Digits next to a card number in the same run (an expiry date, a reference)
-must not hide it, so every stretch of whole groups of 12 to 19 digits in a run is checked.
+What counts as a card number: 12 to 19 consecutive digits of one run that pass the Luhn check and
+start with a prefix a card brand issues (`BRAND_PREFIXES`), whatever the brand's usual length.
+
+How text is read: Unicode NFKC first (full-width and other compatibility forms become plain), then
+every decimal digit of any script is its ASCII digit, letters break a run, and everything else
+(spaces of every width, dashes, dots, slashes, underscores, commas, zero-width and other invisible
+characters) is a separator, so it joins the digits around it. Digits next to a card number in the
+same run (an expiry date, a reference) do not hide it: every window of the run is checked.
+
+Each text is also read decoded: percent-encoding, and any stretch that is base64 (standard or
+URL-safe) or hex of UTF-8 text, up to `DECODING_DEPTH` layers deep.
 """
 
+import base64
+import binascii
 import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
+from urllib.parse import unquote
 
-_DIGIT_RUN = re.compile(r"[0-9]+(?:[ -]+[0-9]+)*")
-_SEPARATORS = re.compile(r"[ -]+")
-_MIN_DIGITS = 12
-_MAX_DIGITS = 19
+MIN_DIGITS = 12
+MAX_DIGITS = 19
+DECODING_DEPTH = 2
+
+# Issuer prefixes (ranges inclusive) of the brands a payments stack can meet.
+BRAND_PREFIXES: dict[str, tuple[str, ...]] = {
+    "Visa": ("4",),
+    "Mastercard": ("51-55", "2221-2720"),
+    "American Express": ("34", "37"),
+    "Discover": ("6011", "644-649", "65"),
+    "JCB": ("3528-3589",),
+    "Diners Club": ("300-305", "36", "38-39"),
+    "UnionPay": ("62",),
+    "Maestro": ("50", "56-69"),
+    "Mir": ("2200-2204",),
+    "RuPay": ("60", "65", "81", "82", "508"),
+    "UATP": ("1",),
+    "Troy": ("9792",),
+}
+
+_PREFIX_DIGITS = 4
+_LETTER = "a"
+_SEPARATOR = " "
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2}){12,}")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -23,18 +58,127 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def normalise(text: str) -> str:
+    """`text` as the scan reads it: ASCII digits, `a` for a letter, a space for anything else."""
+    if text.isascii():
+        return text.translate(_ASCII_READINGS)
+    return "".join(map(_reading, unicodedata.normalize("NFKC", text)))
+
+
+def digit_runs(text: str) -> list[str]:
+    """The runs of digits in `text` (separators dropped, letters splitting), in order."""
+    return [segment.replace(_SEPARATOR, "") for segment in normalise(text).split(_LETTER)]
+
+
 def contains_card_number(text: str) -> bool:
-    return any(_run_contains_card_number(run.group()) for run in _DIGIT_RUN.finditer(text))
+    return any(map(_run_contains_card_number, _runs_of_every_reading(text, DECODING_DEPTH)))
+
+
+def any_contains_card_number(texts: Iterable[str]) -> bool:
+    """Whether any text holds a card number, or the texts read one after another do (a number
+    split between consecutive texts is still a number)."""
+    tail = ""
+    for text in texts:
+        if contains_card_number(text):
+            return True
+        runs = digit_runs(text)
+        if tail and _run_contains_card_number(tail + runs[0][: MAX_DIGITS - 1]):
+            return True
+        tail = (tail + runs[0] if len(runs) == 1 else runs[-1])[-(MAX_DIGITS - 1) :]
+    return False
+
+
+def split_card_number(texts: Sequence[str]) -> bool:
+    """Whether the end of one text and the start of another, in either order, make a number."""
+    edges = [(runs[0][:MAX_DIGITS], runs[-1][-MAX_DIGITS:]) for runs in map(digit_runs, texts)]
+    return any(
+        _run_contains_card_number(tail + head)
+        for first, (_, tail) in enumerate(edges)
+        for second, (head, _) in enumerate(edges)
+        if first != second and tail and head
+    )
+
+
+def _reading(character: str) -> str:
+    digit = unicodedata.decimal(character, None)
+    if digit is not None:
+        return str(digit)
+    return _LETTER if unicodedata.category(character).startswith("L") else _SEPARATOR
+
+
+_ASCII_READINGS = {code: _reading(chr(code)) for code in range(128)}
+
+
+def _runs_of_every_reading(text: str, depth: int) -> Iterator[str]:
+    yield from digit_runs(text)
+    if depth == 0:
+        return
+    for decoded in _decodings(text):
+        yield from _runs_of_every_reading(decoded, depth - 1)
+
+
+def _decodings(text: str) -> Iterator[str]:
+    if "%" in text:
+        yield unquote(text, errors="replace")
+    for match in _BASE64.finditer(text):
+        if (decoded := _base64_text(match.group())) is not None:
+            yield decoded
+    for match in _HEX.finditer(text):
+        if (decoded := _utf8(binascii.unhexlify(match.group()))) is not None:
+            yield decoded
+
+
+def _base64_text(candidate: str) -> str | None:
+    standard = candidate.rstrip("=").replace("-", "+").replace("_", "/")
+    padded = standard + "=" * (-len(standard) % 4)
+    try:
+        return _utf8(base64.b64decode(padded, validate=True))
+    except binascii.Error:
+        return None
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _run_contains_card_number(run: str) -> bool:
-    groups = _SEPARATORS.split(run)
-    for start in range(len(groups)):
-        digits = ""
-        for group in groups[start:]:
-            digits += group
-            if len(digits) > _MAX_DIGITS:
-                break
-            if len(digits) >= _MIN_DIGITS and luhn_valid(digits):
+    """Every window of 12-19 digits starting at a brand prefix, each Luhn sum in constant time."""
+    length = len(run)
+    if length < MIN_DIGITS:
+        return False
+    # Luhn doubles every second digit counting from a window's last one: keep running sums of
+    # the digits as they count when the window ends on an even index, and on an odd one.
+    even_end = [0] * (length + 1)
+    odd_end = [0] * (length + 1)
+    for index, character in enumerate(run):
+        digit = ord(character) - 48
+        doubled = digit * 2 - 9 if digit > 4 else digit * 2
+        plain_when_even, plain_when_odd = (digit, doubled) if index % 2 == 0 else (doubled, digit)
+        even_end[index + 1] = even_end[index] + plain_when_even
+        odd_end[index + 1] = odd_end[index] + plain_when_odd
+    prefixes = _brand_prefixes()
+    for start in range(length - MIN_DIGITS + 1):
+        if run[start : start + _PREFIX_DIGITS] not in prefixes:
+            continue
+        for end in range(start + MIN_DIGITS, min(start + MAX_DIGITS, length) + 1):
+            sums = even_end if (end - 1) % 2 == 0 else odd_end
+            if (sums[end] - sums[start]) % 10 == 0:
                 return True
     return False
+
+
+@cache
+def _brand_prefixes() -> frozenset[str]:
+    """Every 4-digit start some brand issues (each range is at most 4 digits long)."""
+    starts: set[str] = set()
+    for ranges in BRAND_PREFIXES.values():
+        for prefix_range in ranges:
+            low, _, high = prefix_range.partition("-")
+            for prefix in range(int(low), int(high or low) + 1):
+                text = str(prefix)
+                width = _PREFIX_DIGITS - len(text)
+                starts.update(text + str(rest).zfill(width) for rest in range(10**width))
+    return frozenset(starts)

@@ -25,6 +25,7 @@ class PaymentLimits:
 class ValidatorSettings:
     environment: str
     limits: PaymentLimits
+    max_body_bytes: int
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,25 @@ class ProcessorSettings:
     customers_table: str
     receipts_bucket: str
     receipts_kms_key_id: str
+    id_key_parameter: str
     max_body_bytes: int
 
 
 def load_validator_settings(env: Mapping[str, str]) -> ValidatorSettings:
-    """Read `ENVIRONMENT`, `MAX_AMOUNT` and `ALLOWED_CURRENCIES`."""
-    return ValidatorSettings(environment=_required(env, "ENVIRONMENT"), limits=_limits(env))
+    """Read `ENVIRONMENT`, `MAX_AMOUNT`, `ALLOWED_CURRENCIES` and the optional `MAX_BODY_BYTES`
+    (default 8192): a larger request is invalid."""
+    return ValidatorSettings(
+        environment=_required(env, "ENVIRONMENT"),
+        limits=_limits(env),
+        max_body_bytes=_max_body_bytes(env),
+    )
 
 
 def load_processor_settings(env: Mapping[str, str]) -> ProcessorSettings:
-    """Read everything the validator needs plus the tables, the receipts bucket and its key.
+    """Read everything the validator needs plus the tables, the receipts bucket and its key, and
+    the SSM parameter holding the identifier key (`ID_KEY_PARAMETER`).
 
-    `MAX_BODY_BYTES` is optional (default 8192): requests with a larger body get 413.
+    Requests with a body larger than `MAX_BODY_BYTES` get 413.
     """
     return ProcessorSettings(
         environment=_required(env, "ENVIRONMENT"),
@@ -55,6 +63,7 @@ def load_processor_settings(env: Mapping[str, str]) -> ProcessorSettings:
         customers_table=_required(env, "CUSTOMERS_TABLE"),
         receipts_bucket=_required(env, "RECEIPTS_BUCKET"),
         receipts_kms_key_id=_required(env, "RECEIPTS_KMS_KEY_ID"),
+        id_key_parameter=_required(env, "ID_KEY_PARAMETER"),
         max_body_bytes=_max_body_bytes(env),
     )
 

@@ -1,17 +1,30 @@
-"""API Gateway (REST, Lambda proxy) requests in, JSON responses out."""
+"""API Gateway (REST, Lambda proxy) requests in, JSON responses out.
+
+Nothing a caller sent is echoed: not its body, headers, query or path. The only request value a
+response carries is API Gateway's request id, and only when it has the form API Gateway gives it.
+"""
 
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from payments_core.card_numbers import contains_card_number
+from payments_core.documents import DocumentRejected, parse_json
 from payments_core.validation import Problem
 
 JSON_MEDIA_TYPE = "application/json"
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+# An IAM user or role, or a role session (whose session name is dropped: the role is the caller).
+_CALLER_ARN = re.compile(
+    r"arn:aws[a-z-]{0,16}:(?:iam::[0-9]{12}:(?:user|role)/[\w+=,.@/-]{1,512}"
+    r"|sts::[0-9]{12}:assumed-role/[\w+=,.@-]{1,64})(?:/[\w+=,.@-]{2,64})?"
+)
 
 
 class RequestRejected(Exception):
@@ -34,23 +47,54 @@ class RequestRejected(Exception):
         self.headers = dict(headers or {})
 
 
+def require_route(event: Mapping[str, Any], method: str, resource: str) -> None:
+    """RequestRejected (404, 405) unless API Gateway invoked the function for this route."""
+    if event.get("resource") != resource:
+        raise RequestRejected(404, "not_found", "no such resource")
+    if event.get("httpMethod") != method:
+        raise RequestRejected(
+            405, "method_not_allowed", f"only {method} is allowed", headers={"Allow": method}
+        )
+
+
+def caller_principal(event: Mapping[str, Any]) -> str:
+    """The IAM principal that signed the request, as API Gateway (AWS_IAM) passes it: a user or
+    role ARN, or an assumed role's ARN without its session name. RequestRejected (403) if none."""
+    context = event.get("requestContext")
+    identity = context.get("identity") if isinstance(context, Mapping) else None
+    arn = identity.get("userArn") if isinstance(identity, Mapping) else None
+    if not isinstance(arn, str) or not _CALLER_ARN.fullmatch(arn):
+        raise RequestRejected(
+            403, "caller_not_identified", "the request must be signed by an IAM principal"
+        )
+    if ":assumed-role/" in arn:
+        return arn.rsplit("/", 1)[0] if arn.count("/") == 2 else arn
+    return arn
+
+
 def read_json_body(event: Mapping[str, Any], max_body_bytes: int) -> object:
-    """The parsed JSON body of a proxy event; RequestRejected (415, 413, 400) if it has none."""
+    """The strictly read JSON body of a proxy event; RequestRejected (415, 413, 400) if it has
+    none."""
     proxy_event = APIGatewayProxyEvent(dict(event))
     _require_json_content_type(proxy_event.headers.get("content-type"))
     body = _body_bytes(proxy_event, max_body_bytes)
-    # ValueError covers bad UTF-8, bad JSON and integers longer than Python converts.
     try:
-        return json.loads(body.decode("utf-8"), parse_float=Decimal)
-    except (ValueError, RecursionError) as error:
-        raise RequestRejected(400, "invalid_json", "the body is not valid UTF-8 JSON") from error
+        return parse_json(body, max_body_bytes)
+    except DocumentRejected as rejected:
+        raise RequestRejected(400, "invalid_request", rejected.message) from None
 
 
 def request_id(event: object, lambda_request_id: str) -> str:
     """API Gateway's id for the request (what the caller can quote), else the invocation's."""
     context = event.get("requestContext") if isinstance(event, Mapping) else None
     gateway_id = context.get("requestId") if isinstance(context, Mapping) else None
-    return gateway_id if isinstance(gateway_id, str) and gateway_id else lambda_request_id
+    if (
+        isinstance(gateway_id, str)
+        and _REQUEST_ID.fullmatch(gateway_id)
+        and not contains_card_number(gateway_id)
+    ):
+        return gateway_id
+    return lambda_request_id
 
 
 def json_response(
