@@ -114,7 +114,12 @@ class WebAcl(pulumi.ComponentResource):
             redacted_fields=[
                 {"uri_path": {}},
                 {"query_string": {}},
-                *({"single_header": {"name": header}} for header in REDACTED_HEADERS),
+                *(
+                    aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgsDict(
+                        single_header={"name": header}
+                    )
+                    for header in REDACTED_HEADERS
+                ),
             ],
             opts=child,
         )

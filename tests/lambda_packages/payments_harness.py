@@ -9,17 +9,23 @@ import io
 import json
 import logging
 import sys
+import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import strategies as st
 
-from lambda_packages.packaging import PACKAGES_ROOT, SHARED_SOURCE_ROOT
+from lambda_packages.packaging import (
+    PACKAGES_ROOT,
+    SHARED_PACKAGE,
+    SHARED_SOURCE_ROOT,
+    BuiltPackage,
+)
 
 sys.path.insert(0, str(SHARED_SOURCE_ROOT))
 
@@ -87,6 +93,16 @@ class Aws:
             "receipts": self.receipt_versions(),
         }
 
+    def written_texts(self) -> Iterator[str]:
+        """Every table item as JSON, and every receipt version's key and content."""
+        for table in (TRANSACTIONS_TABLE, CUSTOMERS_TABLE):
+            for item in self.dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]:
+                yield json.dumps(item, ensure_ascii=False)
+        for key, version in self.receipt_versions():
+            yield key
+            body = self.s3.get_object(Bucket=RECEIPTS_BUCKET, Key=key, VersionId=version)["Body"]
+            yield body.read().decode("utf-8")
+
     def clear(self) -> None:
         for item in self.transactions():
             self.dynamodb.delete_item(
@@ -111,14 +127,37 @@ def function_environment(kms_key_arn: str) -> dict[str, str]:
 
 def load_function(package: str, environment: Mapping[str, str]) -> ModuleType:
     """Import `lambda_packages/<package>/app.py` afresh (a cold start) with this environment."""
+    return _cold_start(PACKAGES_ROOT / package / "app.py", package, environment)
+
+
+def load_unzipped_function(task_root: Path, environment: Mapping[str, str]) -> ModuleType:
+    """Cold-start the `app.py` of a deployment zip unpacked in `task_root`, importing the
+    `payments_core` the zip holds (not this checkout's), as Lambda does."""
+    shared = [name for name in sys.modules if name.split(".")[0] == SHARED_PACKAGE]
+    checkout_modules = {name: sys.modules.pop(name) for name in shared}
+    sys.path.insert(0, str(task_root))
+    try:
+        return _cold_start(task_root / "app.py", task_root.name, environment)
+    finally:
+        sys.path.remove(str(task_root))
+        for name in [name for name in sys.modules if name.split(".")[0] == SHARED_PACKAGE]:
+            del sys.modules[name]
+        sys.modules.update(checkout_modules)
+
+
+def unzip(built: BuiltPackage, folder: Path) -> Path:
+    with zipfile.ZipFile(built.path) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def _cold_start(app: Path, label: str, environment: Mapping[str, str]) -> ModuleType:
     with pytest.MonkeyPatch.context() as patch:
         for name in function_environment("unset"):
             patch.delenv(name, raising=False)
         for name, value in environment.items():
             patch.setenv(name, value)
-        spec = importlib.util.spec_from_file_location(
-            f"{package}_app_{next(_loaded)}", PACKAGES_ROOT / package / "app.py"
-        )
+        spec = importlib.util.spec_from_file_location(f"{label}_app_{next(_loaded)}", app)
         assert spec is not None
         assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
@@ -210,32 +249,3 @@ def invoke(function: ModuleType, event: object, **context: Any) -> dict[str, Any
 def response_body(response: Mapping[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(response["body"])
     return body
-
-
-def luhn_check_digit(payload: str) -> str:
-    total = 0
-    for position, character in enumerate(reversed(payload)):
-        digit = int(character) * (2 if position % 2 == 0 else 1)
-        total += digit - 9 if digit > 9 else digit
-    return str(-total % 10)
-
-
-@st.composite
-def card_numbers(draw: st.DrawFn) -> str:
-    """A Luhn-valid 12-19 digit number, grouped with spaces or dashes or not at all."""
-    length = draw(st.integers(min_value=12, max_value=19))
-    payload = draw(st.text(alphabet="0123456789", min_size=length - 1, max_size=length - 1))
-    digits = payload + luhn_check_digit(payload)
-    separators = draw(
-        st.lists(st.sampled_from(["", "", " ", "-"]), min_size=length - 1, max_size=length - 1)
-    )
-    return "".join(
-        digit + separator for digit, separator in zip(digits, [*separators, ""], strict=True)
-    )
-
-
-def pan_digits(card_number: str) -> str:
-    return "".join(character for character in card_number if character.isdigit())
-
-
-SURROUNDING_TEXT = st.text(alphabet="abcXYZ:_/ ", max_size=6)

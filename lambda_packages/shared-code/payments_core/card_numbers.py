@@ -9,8 +9,9 @@ every decimal digit of any script is its ASCII digit, letters break a run, and e
 characters) is a separator, so it joins the digits around it. Digits next to a card number in the
 same run (an expiry date, a reference) do not hide it: every window of the run is checked.
 
-Each text is also read decoded: percent-encoding, and any stretch that is base64 (standard or
-URL-safe) or hex of UTF-8 text, up to `DECODING_DEPTH` layers deep.
+Each text is also read decoded: percent-encoding, and any stretch of base64 (standard or URL-safe)
+or hex characters, from each offset its encoding could start at (text around it may use the same
+characters), bytes that are no UTF-8 read as separators; up to `DECODING_DEPTH` layers deep.
 """
 
 import base64
@@ -44,8 +45,12 @@ BRAND_PREFIXES: dict[str, tuple[str, ...]] = {
 _PREFIX_DIGITS = 4
 _LETTER = "a"
 _SEPARATOR = " "
-_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-_HEX = re.compile(r"(?:[0-9A-Fa-f]{2}){12,}")
+# Encoded stretches worth reading: within a text, from half of the shortest number (6 digits);
+# at a text's ends, where a number split between texts may leave a single digit, from one byte.
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+_HEX = re.compile(r"[0-9A-Fa-f]{12,}")
+_SHORT_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{2,}={0,2}")
+_SHORT_HEX = re.compile(r"[0-9A-Fa-f]{2,}")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -71,7 +76,20 @@ def digit_runs(text: str) -> list[str]:
 
 
 def contains_card_number(text: str) -> bool:
-    return any(map(_run_contains_card_number, _runs_of_every_reading(text, DECODING_DEPTH)))
+    return any(
+        _run_contains_card_number(run) for reading in readings(text) for run in digit_runs(reading)
+    )
+
+
+def readings(text: str, *, clean: bool = False, depth: int = DECODING_DEPTH) -> Iterator[str]:
+    """`text` itself, then each of its decodings, and theirs, `depth` layers deep. Bytes that are
+    no UTF-8 (the encoding may begin inside the text around it) read as separators, or with
+    `clean` as letters, which end a run."""
+    yield text
+    if depth > 0:
+        for decoded in _decodings(text, clean):
+            if decoded:
+                yield from readings(decoded, clean=clean, depth=depth - 1)
 
 
 def any_contains_card_number(texts: Iterable[str]) -> bool:
@@ -89,13 +107,27 @@ def any_contains_card_number(texts: Iterable[str]) -> bool:
 
 
 def split_card_number(texts: Sequence[str]) -> bool:
-    """Whether the end of one text and the start of another, in either order, make a number."""
-    edges = [(runs[0][:MAX_DIGITS], runs[-1][-MAX_DIGITS:]) for runs in map(digit_runs, texts)]
+    """Whether the digits ending one text (after its last letter) and those starting another
+    (before its first letter), in either order and however each is encoded, make one number."""
+    heads: set[tuple[int, str]] = set()
+    tails: set[tuple[int, str]] = set()
+    for index, text in enumerate(texts):
+        for runs in map(digit_runs, readings(text, clean=True)):
+            heads.add((index, runs[0]))
+            tails.add((index, runs[-1]))
     return any(
-        _run_contains_card_number(tail + head)
-        for first, (_, tail) in enumerate(edges)
-        for second, (head, _) in enumerate(edges)
+        _is_card_number(tail + head)
+        for first, tail in tails
+        for second, head in heads
         if first != second and tail and head
+    )
+
+
+def _is_card_number(digits: str) -> bool:
+    return (
+        MIN_DIGITS <= len(digits) <= MAX_DIGITS
+        and digits[:_PREFIX_DIGITS] in _brand_prefixes()
+        and luhn_valid(digits)
     )
 
 
@@ -109,39 +141,34 @@ def _reading(character: str) -> str:
 _ASCII_READINGS = {code: _reading(chr(code)) for code in range(128)}
 
 
-def _runs_of_every_reading(text: str, depth: int) -> Iterator[str]:
-    yield from digit_runs(text)
-    if depth == 0:
-        return
-    for decoded in _decodings(text):
-        yield from _runs_of_every_reading(decoded, depth - 1)
-
-
-def _decodings(text: str) -> Iterator[str]:
+def _decodings(text: str, clean: bool) -> Iterator[str]:
     if "%" in text:
         yield unquote(text, errors="replace")
-    for match in _BASE64.finditer(text):
-        if (decoded := _base64_text(match.group())) is not None:
-            yield decoded
-    for match in _HEX.finditer(text):
-        if (decoded := _utf8(binascii.unhexlify(match.group()))) is not None:
-            yield decoded
+    base64_runs, hex_runs = (_SHORT_BASE64, _SHORT_HEX) if clean else (_BASE64, _HEX)
+    for match in base64_runs.finditer(text):
+        standard = match.group().rstrip("=").replace("-", "+").replace("_", "/")
+        for offset in range(4):
+            yield _text(_base64_bytes(standard[offset:]), clean)
+    for match in hex_runs.finditer(text):
+        for offset in range(2):
+            digits = match.group()[offset:]
+            yield _text(binascii.unhexlify(digits[: len(digits) // 2 * 2]), clean)
 
 
-def _base64_text(candidate: str) -> str | None:
-    standard = candidate.rstrip("=").replace("-", "+").replace("_", "/")
-    padded = standard + "=" * (-len(standard) % 4)
+def _base64_bytes(standard: str) -> bytes:
+    whole = standard[: len(standard) // 4 * 4]
+    rest = standard[len(whole) :]
+    # A last group of 2 or 3 characters still encodes 1 or 2 bytes.
+    padded = whole + (rest + "=" * (4 - len(rest)) if len(rest) > 1 else "")
     try:
-        return _utf8(base64.b64decode(padded, validate=True))
+        return base64.b64decode(padded, validate=True)
     except binascii.Error:
-        return None
+        return b""
 
 
-def _utf8(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+def _text(data: bytes, clean: bool) -> str:
+    text = data.decode("utf-8", errors="replace")
+    return text.replace("\ufffd", _LETTER) if clean else text
 
 
 def _run_contains_card_number(run: str) -> bool:
@@ -180,5 +207,7 @@ def _brand_prefixes() -> frozenset[str]:
             for prefix in range(int(low), int(high or low) + 1):
                 text = str(prefix)
                 width = _PREFIX_DIGITS - len(text)
-                starts.update(text + str(rest).zfill(width) for rest in range(10**width))
+                starts.update(
+                    f"{text}{rest:0{width}d}"[:_PREFIX_DIGITS] for rest in range(10**width)
+                )
     return frozenset(starts)

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-# The contract is one flat object; one more level lets a nested value be reported as a field's.
-MAX_DEPTH = 3
+# The contract is one flat object; a few levels more let a nested value be judged as a field's.
+MAX_DEPTH = 4
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

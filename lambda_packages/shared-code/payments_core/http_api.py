@@ -20,10 +20,10 @@ from payments_core.validation import Problem
 JSON_MEDIA_TYPE = "application/json"
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
-# An IAM user or role, or a role session (whose session name is dropped: the role is the caller).
+# An IAM user or role, or a session of an assumed role (the role is the caller, not the session).
 _CALLER_ARN = re.compile(
-    r"arn:aws[a-z-]{0,16}:(?:iam::[0-9]{12}:(?:user|role)/[\w+=,.@/-]{1,512}"
-    r"|sts::[0-9]{12}:assumed-role/[\w+=,.@-]{1,64})(?:/[\w+=,.@-]{2,64})?"
+    r"arn:(?P<partition>aws[a-z-]{0,16}):(?:iam::[0-9]{12}:(?:user|role)/[\w+=,.@/-]{1,512}"
+    r"|sts::(?P<account>[0-9]{12}):assumed-role/(?P<role>[\w+=,.@-]{1,64})/[\w+=,.@-]{2,64})"
 )
 
 
@@ -58,18 +58,19 @@ def require_route(event: Mapping[str, Any], method: str, resource: str) -> None:
 
 
 def caller_principal(event: Mapping[str, Any]) -> str:
-    """The IAM principal that signed the request, as API Gateway (AWS_IAM) passes it: a user or
-    role ARN, or an assumed role's ARN without its session name. RequestRejected (403) if none."""
+    """The IAM principal that signed the request, as API Gateway (AWS_IAM) passes it: a user's
+    ARN, or a role's (`arn:aws:iam::<account>:role/<name>`, without a path) for a session of an
+    assumed role. RequestRejected (403) if there is none."""
     context = event.get("requestContext")
     identity = context.get("identity") if isinstance(context, Mapping) else None
     arn = identity.get("userArn") if isinstance(identity, Mapping) else None
-    if not isinstance(arn, str) or not _CALLER_ARN.fullmatch(arn):
+    if not isinstance(arn, str) or not (match := _CALLER_ARN.fullmatch(arn)):
         raise RequestRejected(
             403, "caller_not_identified", "the request must be signed by an IAM principal"
         )
-    if ":assumed-role/" in arn:
-        return arn.rsplit("/", 1)[0] if arn.count("/") == 2 else arn
-    return arn
+    if match["role"] is None:
+        return arn
+    return f"arn:{match['partition']}:iam::{match['account']}:role/{match['role']}"
 
 
 def read_json_body(event: Mapping[str, Any], max_body_bytes: int) -> object:

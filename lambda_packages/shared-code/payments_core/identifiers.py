@@ -2,7 +2,8 @@
 
 Transaction ids and request hashes are HMAC-SHA256 under a secret key the stack keeps in an SSM
 SecureString parameter (encrypted with the stack's KMS key) that the function reads once, on its
-first request; without the key, an id cannot be tied back to the idempotency key or caller it came from.
+first request; without the key, an id cannot be tied back to the idempotency key or caller it
+came from.
 """
 
 import hashlib

@@ -30,6 +30,8 @@ CARD_NUMBER_PROBLEM = "must not contain a card number; send a payment method tok
 SPLIT_CARD_NUMBER_PROBLEM = "must not contain a card number split across fields"
 UNKNOWN_FIELDS_PROBLEM = "has fields the contract does not define"
 OPTIONAL_FIELDS = frozenset({"description"})
+# The fields of free-form text (the amount and currency are a number and a code).
+TEXT_FIELDS = ("idempotencyKey", "customerId", "paymentMethodToken", "description")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ def validate_payment(document: object, limits: PaymentLimits) -> Verdict:
         return Verdict(payment=None, problems=(problem,))
     checks = _field_checks(document, limits)
     problems = [*_field_problems(document, checks), *_unknown_field_problems(document, checks)]
-    if not problems and _split_card_number(document, checks):
+    if not any(problem.message == CARD_NUMBER_PROBLEM for problem in problems) and (
+        _split_card_number(document)
+    ):
         problems.append(Problem("$", SPLIT_CARD_NUMBER_PROBLEM))
     if problems:
         return Verdict(payment=None, problems=tuple(problems))
@@ -137,10 +141,10 @@ def _unknown_field_problems(
         yield _card_number_problem("$", unknown) or Problem("$", UNKNOWN_FIELDS_PROBLEM)
 
 
-def _split_card_number(document: Mapping[str, object], checks: dict[str, _Check]) -> bool:
-    """A number across the body read in order, or across the ends of any two accepted fields
-    (what is stored together) in either order."""
-    values = [value for field in checks if isinstance(value := document.get(field), str)]
+def _split_card_number(document: Mapping[str, object]) -> bool:
+    """A number across the body read in order, or across the ends of any two text fields stored
+    together, in either order."""
+    values = [value for field in TEXT_FIELDS if isinstance(value := document.get(field), str)]
     return any_contains_card_number(texts(document)) or split_card_number(values)
 
 
