@@ -44,10 +44,12 @@ PAYMENT_REQUEST_SCHEMA = json.dumps(
 )
 
 
+# The handler's shape for a body it cannot read, with a fixed message: the validator's own text
+# is not echoed, so nothing of the body can come back.
 INVALID_BODY_RESPONSE = json.dumps(
     {
-        "error": "invalid_json",
-        "message": "$context.error.validationErrorString",
+        "error": "invalid_request",
+        "message": "the body must be a JSON object",
         "requestId": "$context.requestId",
     }
 )

@@ -1,6 +1,7 @@
-"""`python -m compliance bench`: the offline preview on the stack and larger inventories, then
-the audit against checkov alone, each with and without `PYTHONDONTWRITEBYTECODE=1`; then the live
-verification against a local AWS API endpoint at several concurrencies."""
+"""`python -m compliance bench`: the payment functions' card-number scan at two sizes; the offline
+preview on the stack and larger inventories, then the audit against checkov alone, each with and
+without `PYTHONDONTWRITEBYTECODE=1`; then the live verification against a local AWS API endpoint
+at several concurrencies."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import sys
 
 from compliance import arguments
 from compliance.bench.audit import run_audit_benchmark
+from compliance.bench.card_scan import run_card_scan_benchmark
 from compliance.bench.preview import run_benchmark
 from compliance.bench.verify import run_verify_benchmark
 
 HELP = (
-    "time the offline preview on the stack and synthetic inventories, the audit against "
-    "checkov alone, and the live verification against a local endpoint"
+    "time the card-number scan, the offline preview on the stack and synthetic inventories, the "
+    "audit against checkov alone, and the live verification against a local endpoint"
 )
 
 
@@ -27,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--repeat", type=_positive, default=1, help="runs per size; the best is kept"
+    )
+    parser.add_argument(
+        "--scan-repeat",
+        type=_positive,
+        default=3,
+        help="scans of each text at each size in the card-number benchmark; the best is kept",
     )
     parser.add_argument(
         "--pairs",
@@ -48,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     pack_dir, policy_config = arguments.pack_dir(args), arguments.policy_config(args)
+    run_card_scan_benchmark(repeat=args.scan_repeat, out=sys.stdout)
+    sys.stdout.flush()
     run_benchmark(
         args.project_dir,
         pack_dir,

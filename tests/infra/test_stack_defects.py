@@ -103,7 +103,11 @@ def test_e_post_payment_requires_iam_auth_and_validates_requests(stack: StackRun
     rejected = stack.one("aws:apigateway/response:Response")
     assert rejected.inputs["responseType"] == "BAD_REQUEST_BODY"
     template = json.loads(rejected.inputs["responseTemplates"]["application/json"])
-    assert template["requestId"] == "$context.requestId"
+    assert template == {
+        "error": "invalid_request",
+        "message": "the body must be a JSON object",
+        "requestId": "$context.requestId",
+    }
 
 
 def test_e_authorization_is_configurable_and_redeploys_the_stage(
