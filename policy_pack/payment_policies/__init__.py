@@ -20,6 +20,7 @@ from payment_policies import (  # noqa: F401 - imported to declare their policie
     tagging,
     throttling,
     tracing,
+    waf,
 )
 from payment_policies.aws_types import aws_types
 from payment_policies.declare import registered

@@ -1,4 +1,5 @@
-"""The API's edge: authorization, WAF, access logs, no request bodies in logs."""
+"""The API's edge: authorization, request validation, WAF, access logs, no request bodies in
+logs."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from payment_policies.kinds import (
     API_METHODS,
     API_RESOURCES,
     METHOD_SETTINGS,
+    REQUEST_VALIDATORS,
     REST_APIS,
     STAGES,
     WAF_ASSOCIATIONS,
@@ -163,4 +165,62 @@ apigateway_stage_waf = stack_policy(
     enforcement=EnforcementLevel.MANDATORY,
     inspects=STAGES,
     check=_stages_behind_waf,
+)
+
+
+# Methods whose requests carry a body API Gateway can validate.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "ANY"})
+
+
+def _uses(method: Resource, validator: Resource) -> bool:
+    if method.depends_through("requestValidatorId", validator):
+        return True
+    chosen, own = method.props.get("requestValidatorId"), validator.props.get("id")
+    return isinstance(chosen, str) and not is_unknown(chosen) and chosen == own
+
+
+def _bodies_validated(stack: Stack, _: Config) -> Verdicts:
+    validators = stack.of(REQUEST_VALIDATORS)
+
+    def judge(method: Resource) -> Iterator[tuple[Resource | None, str]]:
+        http_method = read(method.props, "httpMethod")
+        if not isinstance(http_method, str) or http_method.upper() not in BODY_METHODS:
+            return
+        where = f"method {http_method} {resource_path(method, stack) or '<path unknown>'}"
+        used = [validator for validator in validators if _uses(method, validator)]
+        if not used:
+            chosen = read(method.props, "requestValidatorId")
+            yield (
+                method,
+                (
+                    f"{where} has no request validator of this stack: its body reaches the "
+                    f"integration unchecked (requestValidatorId: {chosen!r})"
+                ),
+            )
+        for validator in used:
+            if not is_true(read(validator.props, "validateRequestBody")):
+                body = validator.props.get("validateRequestBody")
+                yield (
+                    method,
+                    (
+                        f"{where} uses a request validator that does not check the body "
+                        f"(validateRequestBody: {body!r})"
+                    ),
+                )
+
+    return judge_each(stack.of(API_METHODS), judge)
+
+
+apigateway_request_validation = stack_policy(
+    name="apigateway-request-validation",
+    description="API Gateway methods that take a body validate it before it reaches the backend.",
+    severity=Severity.MEDIUM,
+    framework=pci("6.4.2"),
+    remediation_steps=(
+        "Create an aws.apigateway.RequestValidator with validate_request_body=True and set "
+        "request_validator_id (and a request model) on the method."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    inspects=API_METHODS,
+    check=_bodies_validated,
 )

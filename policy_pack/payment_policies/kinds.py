@@ -56,6 +56,7 @@ FUNCTIONS = of_type("a Lambda function", "aws:lambda/function:Function")
 LOG_GROUPS = of_type("a CloudWatch log group", "aws:cloudwatch/logGroup:LogGroup")
 TOPICS = of_type("an SNS topic", "aws:sns/topic:Topic")
 BACKUP_VAULTS = of_type("a backup vault", "aws:backup/vault:Vault")
+FORCE_DESTROYABLE = any_of("an S3 bucket or backup vault", BUCKETS, BACKUP_VAULTS)
 BACKUP_PLANS = of_type("a backup plan", "aws:backup/plan:Plan")
 BACKUP_SELECTIONS = of_type("a backup selection", "aws:backup/selection:Selection")
 REST_APIS = of_type("an API Gateway REST API", "aws:apigateway/restApi:RestApi")
@@ -67,6 +68,14 @@ METHOD_SETTINGS = of_type(
 )
 WAF_ASSOCIATIONS = of_type(
     "a WAF web ACL association", "aws:wafv2/webAclAssociation:WebAclAssociation"
+)
+WEB_ACLS = of_type("a WAF web ACL", "aws:wafv2/webAcl:WebAcl")
+WAF_LOGGING_CONFIGURATIONS = of_type(
+    "a WAF logging configuration",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+)
+REQUEST_VALIDATORS = of_type(
+    "an API Gateway request validator", "aws:apigateway/requestValidator:RequestValidator"
 )
 ROLES = of_type("an IAM role", "aws:iam/role:Role")
 ROLE_POLICIES = of_type("an IAM role policy", "aws:iam/rolePolicy:RolePolicy")

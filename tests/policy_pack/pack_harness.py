@@ -218,11 +218,18 @@ def compliant_stack() -> dict[str, GraphResource]:
         links={"restApi": api, "parentId": api},
         tagged=False,
     )
+    validator = resource(
+        "aws:apigateway/requestValidator:RequestValidator",
+        "payments-validator",
+        {"validateRequestBody": True, "validateRequestParameters": True},
+        links={"restApi": api},
+        tagged=False,
+    )
     method = resource(
         "aws:apigateway/method:Method",
         "post-payment",
         {"httpMethod": "POST", "authorization": "AWS_IAM"},
-        links={"restApi": api, "resourceId": path},
+        links={"restApi": api, "resourceId": path, "requestValidatorId": validator},
         tagged=False,
     )
     stage = resource(
@@ -250,7 +257,18 @@ def compliant_stack() -> dict[str, GraphResource]:
         links={"restApi": api, "stageName": stage},
         tagged=False,
     )
-    web_acl = resource("aws:wafv2/webAcl:WebAcl", "payments-waf", {"scope": "REGIONAL"})
+    web_acl = resource(
+        "aws:wafv2/webAcl:WebAcl",
+        "payments-waf",
+        {"scope": "REGIONAL", "rules": [{"name": "RateLimitPerClientIp", "priority": 0}]},
+    )
+    waf_logging = resource(
+        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+        "payments-waf-logging",
+        {"logDestinationConfigs": [UNKNOWN]},
+        links={"resourceArn": web_acl},
+        tagged=False,
+    )
     association = resource(
         "aws:wafv2/webAclAssociation:WebAclAssociation",
         "payments-waf-association",
@@ -277,10 +295,12 @@ def compliant_stack() -> dict[str, GraphResource]:
             topic,
             api,
             path,
+            validator,
             method,
             stage,
             settings,
             web_acl,
+            waf_logging,
             association,
         )
     }

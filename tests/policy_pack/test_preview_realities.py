@@ -165,6 +165,7 @@ def test_every_check_that_compares_a_value_stops_at_unknowns(pack: PolicyPackPro
         ("lambda-runtime-supported", "processor"),
         ("lambda-tracing-active", "processor"),
         ("s3-encryption-kms-cmk", "receipts-encryption"),
+        ("waf-web-acl-not-empty", "payments-waf"),
     }
 
 

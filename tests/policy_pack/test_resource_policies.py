@@ -106,6 +106,11 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
         {"inlinePolicies": [{"name": "data", "policy": json.dumps(WILDCARD_DATA)}]},
         "['s3:GetObject']",
     ),
+    ("force-destroy-off", "receipts", {"forceDestroy": True}, "(forceDestroy: True)"),
+    ("force-destroy-off", "vault", {"forceDestroy": "true"}, "(forceDestroy: True)"),
+    ("waf-web-acl-not-empty", "payments-waf", {"rules": []}, "(rules: [])"),
+    ("waf-web-acl-not-empty", "payments-waf", {"rules": ...}, "(rules: None)"),
+    ("waf-web-acl-not-empty", "payments-waf", {"rules": ..., "ruleJson": "[]"}, "(rules: [])"),
 ]
 
 # Each resource policy and a resource it inspects (and passes) in the compliant stack.
@@ -131,6 +136,8 @@ EVALUATED_ON = {
     "lambda-runtime-supported": "processor",
     "iam-no-wildcard-data-actions": "processor-role",
     "stateful-resources-protected": "payments-key",
+    "force-destroy-off": "receipts",
+    "waf-web-acl-not-empty": "payments-waf",
 }
 
 
@@ -213,3 +220,18 @@ def test_provider_without_region_fails_because_the_environment_would_decide(
 
     assert verdict == "fail"
     assert "provider region is not set" in messages[0]
+
+
+def test_force_destroy_is_judged_only_where_the_resource_is_protected(
+    pack: PolicyPackProcess,
+) -> None:
+    """An unprotected bucket (a dev stack's) may be force-destroyed; the protection policy says
+    whether it should have been protected."""
+    bucket = dataclasses.replace(
+        with_inputs(compliant_stack()["receipts"], forceDestroy=True), protect=False
+    )
+
+    verdict, _ = resource_verdict(pack, "force-destroy-off", bucket)
+
+    assert verdict == "not-applicable"
+    assert resource_verdict(pack, "stateful-resources-protected", bucket)[0] == "fail"

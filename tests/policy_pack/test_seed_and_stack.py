@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -186,6 +188,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
     assert failed == {
         "apigateway-method-authorization",
         "apigateway-no-data-trace",
+        "apigateway-request-validation",
         "apigateway-stage-access-logging",
         "backup-vault-encrypted-with-cmk",
         "cloudwatch-log-group-encrypted",
@@ -228,3 +231,71 @@ def test_our_stack_is_judged_in_preview_except_where_a_document_is_computed(
     unable = {d.policy_name for d in everything(pack, our_stack) if d.unable_to_run}
 
     assert unable <= {"iam-no-wildcard-data-actions"}
+
+
+def _planted(stack: ResourceGraph, name: str, **inputs: object) -> ResourceGraph:
+    """Our stack with the inputs of the resource `name` changed."""
+    (subject,) = [r for r in stack.resources if r.name == name and r.custom]
+    replaced = dataclasses.replace(
+        subject, inputs=subject.inputs | inputs, outputs=subject.outputs | inputs
+    )
+    return dataclasses.replace(
+        stack, resources=tuple(replaced if r is subject else r for r in stack.resources)
+    )
+
+
+def _deleted(stack: ResourceGraph, resource_type: str) -> ResourceGraph:
+    """Our stack without its one `resource_type`, and nothing referring to it any more."""
+    (gone,) = [r for r in stack.resources if r.type == resource_type]
+    kept = []
+    for r in stack.resources:
+        if r is gone:
+            continue
+        props = {p for p, urns in r.property_dependencies.items() if gone.urn in urns}
+        kept.append(
+            dataclasses.replace(
+                r,
+                inputs={k: v for k, v in r.inputs.items() if k not in props},
+                outputs={k: v for k, v in r.outputs.items() if k not in props},
+                dependencies=tuple(u for u in r.dependencies if u != gone.urn),
+                property_dependencies={
+                    p: urns for p, urns in r.property_dependencies.items() if p not in props
+                },
+            )
+        )
+    return dataclasses.replace(stack, resources=tuple(kept))
+
+
+PLANTED_DEFECTS: dict[str, tuple[Callable[[ResourceGraph], ResourceGraph], str]] = {
+    "table deletion protection off": (
+        lambda s: _planted(s, "table-transactions", deletionProtectionEnabled=False),
+        "dynamodb-deletion-protection",
+    ),
+    "bucket force-destroyed": (
+        lambda s: _planted(s, "bucket-payment-receipts", forceDestroy=True),
+        "force-destroy-off",
+    ),
+    "WAF logging configuration deleted": (
+        lambda s: _deleted(s, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
+        "waf-web-acl-logging",
+    ),
+    "request validator deleted": (
+        lambda s: _deleted(s, "aws:apigateway/requestValidator:RequestValidator"),
+        "apigateway-request-validation",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(PLANTED_DEFECTS))
+def test_a_defect_planted_in_our_stack_is_a_mandatory_violation(
+    pack: PolicyPackProcess, our_stack: ResourceGraph, defect: str
+) -> None:
+    plant, policy = PLANTED_DEFECTS[defect]
+
+    blocking = {
+        d.policy_name
+        for d in everything(pack, plant(our_stack))
+        if d.enforcement is Enforcement.MANDATORY and not d.unable_to_run
+    }
+
+    assert policy in blocking

@@ -50,6 +50,24 @@ def unlinked(name: str, prop: str) -> Callable[[Stack], Stack]:
     return change
 
 
+def composed(*changes: Callable[[Stack], Stack]) -> Callable[[Stack], Stack]:
+    def change(stack: Stack) -> Stack:
+        for step in changes:
+            stack = step(stack)
+        return stack
+
+    return change
+
+
+def without_validator(validator_id: object) -> Callable[[Stack], Stack]:
+    """The stack with no request validator and the method naming `validator_id` (`...`: none)."""
+    return composed(
+        without("payments-validator"),
+        unlinked("post-payment", "requestValidatorId"),
+        changed("post-payment", requestValidatorId=validator_id),
+    )
+
+
 OTHER_REGION_DENY = json.loads(
     json.dumps(REGION_DENY).replace('"eu-west-1"', '"eu-west-1", "us-east-1"')
 )
@@ -126,6 +144,37 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
         "method POST /payments has authorization NONE",
     ),
     ("apigateway-stage-waf", without("payments-waf-association"), "prod-stage", "no WAF"),
+    (
+        "apigateway-request-validation",
+        without_validator(...),
+        "post-payment",
+        "method POST /payments has no request validator of this stack: its body reaches the "
+        "integration unchecked (requestValidatorId: None)",
+    ),
+    (
+        "apigateway-request-validation",
+        without_validator("abc123"),
+        "post-payment",
+        "(requestValidatorId: 'abc123')",
+    ),
+    (
+        "apigateway-request-validation",
+        changed("payments-validator", validateRequestBody=False),
+        "post-payment",
+        "uses a request validator that does not check the body (validateRequestBody: False)",
+    ),
+    (
+        "waf-web-acl-logging",
+        without("payments-waf-logging"),
+        "payments-waf",
+        "web ACL has no logging configuration",
+    ),
+    (
+        "waf-web-acl-logging",
+        changed("payments-waf-logging", logDestinationConfigs=[]),
+        "payments-waf-logging",
+        "names no destination (logDestinationConfigs: [])",
+    ),
 ]
 
 
@@ -199,6 +248,24 @@ def test_role_policy_resource_carrying_the_region_deny_satisfies_its_role(
         "pass",
         [],
     )
+
+
+@pytest.mark.parametrize("http_method", ["GET", "DELETE", "OPTIONS"])
+def test_a_method_without_a_body_needs_no_request_validator(
+    pack: PolicyPackProcess, http_method: str
+) -> None:
+    stack = without_validator(...)(compliant_stack())
+    stack = changed("post-payment", httpMethod=http_method)(stack)
+
+    assert stack_verdict(pack, "apigateway-request-validation", stack, "post-payment")[0] == "pass"
+
+
+def test_a_validator_named_by_its_known_id_counts(pack: PolicyPackProcess) -> None:
+    stack = unlinked("post-payment", "requestValidatorId")(compliant_stack())
+    stack = changed("payments-validator", id="abc123")(stack)
+    stack = changed("post-payment", requestValidatorId="abc123")(stack)
+
+    assert stack_verdict(pack, "apigateway-request-validation", stack, "post-payment")[0] == "pass"
 
 
 def test_public_path_listed_in_config_may_skip_authorization(pack: PolicyPackProcess) -> None:
