@@ -246,13 +246,6 @@ OWNERSHIP = live_rule(
     "pci-dss@4.0.1:7.2.1",
     "Set the bucket's ownership controls to BucketOwnerEnforced (aws.s3.BucketOwnershipControls).",
 )
-LIFECYCLE = live_rule(
-    "live-s3-lifecycle-configured",
-    "S3 buckets have an enabled lifecycle rule: data is disposed of, not kept forever.",
-    "pci-dss@4.0.1:3.2.1",
-    "Give the bucket a lifecycle configuration with an enabled rule "
-    "(aws.s3.BucketLifecycleConfiguration).",
-)
 
 
 @check(BUCKET, OWNERSHIP)
@@ -270,7 +263,7 @@ def bucket_owner_enforced(context: Context, bucket: GraphResource) -> Iterator[V
     )
 
 
-@check(BUCKET, LIFECYCLE)
+@check(BUCKET, "s3-bucket-lifecycle")
 def bucket_lifecycle_configured(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
     answer = _bucket_answer(
         context, bucket, "get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration"

@@ -51,6 +51,10 @@ PUBLIC_ACCESS_BLOCKS = of_type(
 )
 BUCKET_VERSIONING = of_type("an S3 bucket versioning", "aws:s3/bucketVersioning:BucketVersioning")
 BUCKET_POLICIES = of_type("an S3 bucket policy", "aws:s3/bucketPolicy:BucketPolicy")
+BUCKET_LIFECYCLES = of_type(
+    "an S3 bucket lifecycle configuration",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+)
 TABLES = of_type("a DynamoDB table", "aws:dynamodb/table:Table")
 FUNCTIONS = of_type("a Lambda function", "aws:lambda/function:Function")
 LOG_GROUPS = of_type("a CloudWatch log group", "aws:cloudwatch/logGroup:LogGroup")

@@ -1,4 +1,4 @@
-"""S3 buckets: never public, always versioned, reachable only over TLS."""
+"""S3 buckets: never public, always versioned, reachable only over TLS, their data disposed of."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from payment_policies.declare import (
 )
 from payment_policies.identity import as_list, some_statement_holds, statements
 from payment_policies.kinds import (
+    BUCKET_LIFECYCLES,
     BUCKET_POLICIES,
     BUCKET_VERSIONING,
     BUCKETS,
@@ -198,4 +199,41 @@ s3_denies_insecure_transport = stack_policy(
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
     check=_insecure_transport_denied,
+)
+
+
+def _lifecycle_configured(stack: Stack, _: Config) -> Verdicts:
+    def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
+        inline = given(bucket.props.get("lifecycleRules"))
+        if inline:
+            if not any(is_on(rule, "enabled") for rule in as_list(inline)):
+                yield bucket, f"bucket has no enabled lifecycle rule (lifecycleRules: {inline})"
+            return
+        configurations = stack.linked(bucket, BUCKET_LIFECYCLES, "bucket", BUCKET_IDENTITY)
+        if not configurations:
+            yield bucket, "bucket has no lifecycle configuration: nothing it holds is disposed of"
+        for configuration in configurations:
+            rules = as_list(read(configuration.props, "rules"))
+            statuses = [read(block(rule), "status") for rule in rules]
+            if "Enabled" not in statuses:
+                yield (
+                    configuration,
+                    f"lifecycle configuration has no enabled rule (statuses: {statuses})",
+                )
+
+    return judge_each(stack.of(BUCKETS), judge)
+
+
+s3_bucket_lifecycle = stack_policy(
+    name="s3-bucket-lifecycle",
+    description="Every S3 bucket has an enabled lifecycle rule: what it holds is disposed of.",
+    severity=Severity.MEDIUM,
+    framework=pci("3.2.1"),
+    remediation_steps=(
+        "Add an aws.s3.BucketLifecycleConfiguration for the bucket with at least one rule of "
+        "status 'Enabled' (expiration or transition of current and noncurrent versions)."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    inspects=BUCKETS,
+    check=_lifecycle_configured,
 )

@@ -146,6 +146,13 @@ def compliant_stack() -> dict[str, GraphResource]:
         links={"bucket": bucket},
         tagged=False,
     )
+    lifecycle = resource(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "receipts-lifecycle",
+        {"rules": [{"id": "glacier-after-90-days", "status": "Enabled"}]},
+        links={"bucket": bucket},
+        tagged=False,
+    )
     public_access = resource(
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "receipts-public-access",
@@ -283,6 +290,7 @@ def compliant_stack() -> dict[str, GraphResource]:
             bucket,
             encryption,
             versioning,
+            lifecycle,
             public_access,
             tls_only,
             table,

@@ -201,6 +201,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
         "lambda-runtime-supported",
         "required-tags",
         "s3-bucket-denies-insecure-transport",
+        "s3-bucket-lifecycle",
         "stateful-resources-protected",
     }
     untagged = {d.urn for d in diagnostics if d.policy_name == "required-tags"}

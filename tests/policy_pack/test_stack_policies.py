@@ -164,6 +164,18 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
         "uses a request validator that does not check the body (validateRequestBody: False)",
     ),
     (
+        "s3-bucket-lifecycle",
+        without("receipts-lifecycle"),
+        "receipts",
+        "bucket has no lifecycle configuration",
+    ),
+    (
+        "s3-bucket-lifecycle",
+        changed("receipts-lifecycle", rules=[{"id": "off", "status": "Disabled"}]),
+        "receipts-lifecycle",
+        "no enabled rule (statuses: ['Disabled'])",
+    ),
+    (
         "waf-web-acl-logging",
         without("payments-waf-logging"),
         "payments-waf",
@@ -414,3 +426,13 @@ def test_bucket_policy_of_another_bucket_leaves_this_one_uncovered(pack: PolicyP
 
     assert verdict == "fail"
     assert "bucket has no bucket policy" in messages[0]
+
+
+@pytest.mark.parametrize(("enabled", "verdict"), [(True, "pass"), (False, "fail")])
+def test_a_v6_buckets_inline_lifecycle_rules_are_judged_in_place(
+    pack: PolicyPackProcess, enabled: bool, verdict: str
+) -> None:
+    stack = without("receipts-lifecycle")(compliant_stack())
+    stack = changed("receipts", lifecycleRules=[{"id": "expire", "enabled": enabled}])(stack)
+
+    assert stack_verdict(pack, "s3-bucket-lifecycle", stack, "receipts")[0] == verdict

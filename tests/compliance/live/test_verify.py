@@ -261,7 +261,7 @@ DRIFTS: dict[str, tuple[Drift, str, str, str]] = {
     ),
     "bucket lifecycle deleted": (
         lambda g: client("s3").delete_bucket_lifecycle(Bucket=_bucket(g)),
-        "live-s3-lifecycle-configured",
+        "s3-bucket-lifecycle",
         "bucket-payment-receipts",
         "[]",
     ),
