@@ -54,6 +54,7 @@ CATALOGUE: tuple[Control, ...] = (
     _pci("10.2.1", "Audit logs are enabled and active for all system components"),
     _pci("10.3.2", "Audit log files are protected against modification"),
     _pci("10.5.1", "Audit log history is retained"),
+    _pci("10.7.2", "Failures of critical security controls are detected, alerted and addressed"),
     _pci("11.5.2", "Unauthorized modification of critical files (deployed code) is detected"),
     _pci("12.5.1", "An inventory of in-scope system components is maintained"),
     _pci("12.10.1", "Incident response includes business recovery, continuity and data backup"),

@@ -17,9 +17,12 @@ from payment_policies.declare import (
     resource_policy,
     stack_policy,
 )
+from payment_policies.identity import as_list
 from payment_policies.kinds import (
     API_METHODS,
     API_RESOURCES,
+    DOMAIN_NAMES,
+    FUNCTION_URLS,
     METHOD_SETTINGS,
     REQUEST_VALIDATORS,
     REST_APIS,
@@ -223,4 +226,107 @@ apigateway_request_validation = stack_policy(
     enforcement=EnforcementLevel.MANDATORY,
     inspects=API_METHODS,
     check=_bodies_validated,
+)
+
+
+def _url_authorized(url: Resource, _: Config) -> Iterator[str]:
+    authorization = read(url.props, "authorizationType")
+    if not isinstance(authorization, str) or authorization.upper() != "AWS_IAM":
+        yield (
+            "function URL lets anyone on the internet invoke the function "
+            f"(authorizationType: {authorization!r})"
+        )
+
+
+lambda_function_url_authorized = resource_policy(
+    name="lambda-function-url-authorized",
+    description="Lambda function URLs require IAM authorization.",
+    severity=Severity.CRITICAL,
+    framework=pci("7.2.1"),
+    remediation_steps="Set authorization_type='AWS_IAM' on the aws.lambda_.FunctionUrl.",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=FUNCTION_URLS,
+    check=_url_authorized,
+)
+
+
+def _cache_encrypted(settings: Resource, _: Config) -> Iterator[str]:
+    caching = read(settings.props, "settings.cachingEnabled")
+    if not is_true(caching):
+        return
+    encrypted = read(settings.props, "settings.cacheDataEncrypted")
+    if not is_true(encrypted):
+        yield f"method settings cache responses unencrypted (cacheDataEncrypted: {encrypted!r})"
+
+
+apigateway_cache_encrypted = resource_policy(
+    name="apigateway-cache-encrypted",
+    description="API Gateway response caches are encrypted when caching is on.",
+    severity=Severity.MEDIUM,
+    framework=pci("3.5.1"),
+    remediation_steps=(
+        "Set settings.cache_data_encrypted=True on the aws.apigateway.MethodSettings that "
+        "enable caching."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=METHOD_SETTINGS,
+    check=_cache_encrypted,
+)
+
+
+def _endpoint_type(api: Resource, config: Config) -> Iterator[str]:
+    declared = read(api.props, "endpointConfiguration.types")
+    types = [] if declared is None else [str(t).upper() for t in as_list(declared)]
+    allowed = config["allowedEndpointTypes"]
+    if not types:
+        yield f"REST API is edge-optimized (no endpointConfiguration types; allowed: {allowed})"
+    elif not set(types) <= set(allowed):
+        yield f"REST API endpoint type {types} is not one of {allowed}"
+
+
+apigateway_endpoint_type = resource_policy(
+    name="apigateway-endpoint-type",
+    description="API Gateway REST APIs are regional or private, in the region that holds the data.",
+    severity=Severity.MEDIUM,
+    framework=pci("1.4.4"),
+    remediation_steps=(
+        "Set endpoint_configuration={'types': 'REGIONAL'} (or 'PRIVATE') on the "
+        "aws.apigateway.RestApi."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=REST_APIS,
+    check=_endpoint_type,
+    config={
+        "allowedEndpointTypes": {
+            "type": "array",
+            "items": {"enum": ["REGIONAL", "PRIVATE", "EDGE"]},
+            "default": ["REGIONAL", "PRIVATE"],
+            "description": "Endpoint types a REST API may have.",
+        }
+    },
+)
+
+TLS_1_2_POLICIES = frozenset({"TLS_1_2"})
+
+
+def _domain_tls(domain: Resource, _: Config) -> Iterator[str]:
+    policy = read(domain.props, "securityPolicy")
+    if not isinstance(policy, str) or not (
+        policy.upper() in TLS_1_2_POLICIES or policy.upper().startswith("SECURITYPOLICY_TLS13")
+    ):
+        yield f"custom domain accepts TLS older than 1.2 (securityPolicy: {policy!r})"
+
+
+apigateway_domain_tls = resource_policy(
+    name="apigateway-domain-tls",
+    description="API Gateway custom domains accept TLS 1.2 or newer only.",
+    severity=Severity.HIGH,
+    framework=pci("4.2.1"),
+    remediation_steps=(
+        "Set security_policy='TLS_1_2' (or a SecurityPolicy_TLS13_* policy) on the "
+        "aws.apigateway.DomainName."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=DOMAIN_NAMES,
+    check=_domain_tls,
 )

@@ -25,10 +25,21 @@ from payment_policies.kinds import (
     FUNCTIONS,
     KMS_KEYS,
     LOG_GROUPS,
+    QUEUES,
     TABLES,
     TOPICS,
 )
-from payment_policies.props import block, blocks, given, is_on, is_set, is_unknown, known, read
+from payment_policies.props import (
+    block,
+    blocks,
+    given,
+    is_on,
+    is_set,
+    is_unknown,
+    known,
+    number,
+    read,
+)
 
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
@@ -212,4 +223,79 @@ sns_topic_encrypted = resource_policy(
     enforcement=EnforcementLevel.MANDATORY,
     applies_to=TOPICS,
     check=encrypted_with_cmk("kmsMasterKeyId", "SNS topic"),
+)
+
+
+def _queue_encrypted(queue: Resource, _: Config) -> Iterator[str]:
+    key = queue.props.get("kmsMasterKeyId")
+    if not is_set(key) and is_on(queue.props, "sqsManagedSseEnabled"):
+        yield "SQS queue is encrypted with an SQS-managed key, not a customer-managed KMS key"
+    elif problem := cmk_problem(key, "SQS queue"):
+        yield problem
+
+
+sqs_queue_encrypted = resource_policy(
+    name="sqs-queue-encrypted-with-cmk",
+    description="SQS queues are encrypted with a customer-managed KMS key (not SQS-managed SSE).",
+    severity=Severity.MEDIUM,
+    framework=pci("3.5.1"),
+    remediation_steps="Set kms_master_key_id=<CMK ARN> on the aws.sqs.Queue.",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=QUEUES,
+    check=_queue_encrypted,
+)
+
+# KMS waits 30 days before deleting a key unless told otherwise.
+KMS_DEFAULT_DELETION_WINDOW_DAYS = 30
+
+
+def _deletion_window(key: Resource, config: Config) -> Iterator[str]:
+    value = read(key.props, "deletionWindowInDays")
+    days = KMS_DEFAULT_DELETION_WINDOW_DAYS if value is None else number(value)
+    minimum = config["minimumDeletionWindowDays"]
+    if days is None or days < minimum:
+        yield (
+            f"KMS key would be deleted {value!r} days after it is scheduled for deletion, fewer "
+            f"than the required {minimum} to notice and cancel"
+        )
+
+
+kms_key_deletion_window = resource_policy(
+    name="kms-key-deletion-window",
+    description="KMS keys wait at least the configured number of days before deletion.",
+    severity=Severity.HIGH,
+    framework=pci("3.6.1"),
+    remediation_steps="Set deletion_window_in_days on the aws.kms.Key (7-30; 30 by default).",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=KMS_KEYS,
+    check=_deletion_window,
+    config={
+        "minimumDeletionWindowDays": {
+            "type": "integer",
+            "minimum": 7,
+            "maximum": 30,
+            "default": 30,
+            "description": "Fewest days KMS may wait between scheduling and deleting a key.",
+        }
+    },
+)
+
+
+def _lockout_check_kept(key: Resource, _: Config) -> Iterator[str]:
+    if is_on(key.props, "bypassPolicyLockoutSafetyCheck"):
+        yield (
+            "KMS key policy skips the lockout safety check (bypassPolicyLockoutSafetyCheck: True): "
+            "a policy that locks every administrator out would be accepted"
+        )
+
+
+kms_key_lockout_safety = resource_policy(
+    name="kms-key-policy-lockout-safety",
+    description="KMS key policies are checked against locking every administrator out.",
+    severity=Severity.HIGH,
+    framework=pci("3.6.1"),
+    remediation_steps="Remove bypass_policy_lockout_safety_check (or set it False) on the key.",
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=KMS_KEYS,
+    check=_lockout_check_kept,
 )

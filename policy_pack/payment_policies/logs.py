@@ -1,4 +1,4 @@
-"""Audit log history: log groups keep their events long enough."""
+"""Audit logs and their alerts: log groups keep their events long enough, alarms notify."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, Resource, pci, resource_policy
-from payment_policies.kinds import LOG_GROUPS
-from payment_policies.props import number, read
+from payment_policies.kinds import ALARMS, LOG_GROUPS
+from payment_policies.props import is_set, is_true, number, read
 
 
 def _retention(log_group: Resource, config: Config) -> Iterator[str]:
@@ -41,4 +41,28 @@ log_retention = resource_policy(
             "description": "Fewest days a log group may keep events (PCI DSS: twelve months).",
         }
     },
+)
+
+
+def _alarm_notifies(alarm: Resource, _: Config) -> Iterator[str]:
+    enabled = read(alarm.props, "actionsEnabled")
+    if enabled is not None and not is_true(enabled):
+        yield f"alarm actions are disabled (actionsEnabled: {enabled!r})"
+    actions = read(alarm.props, "alarmActions")
+    if not isinstance(actions, list) or not any(map(is_set, actions)):
+        yield f"alarm notifies nobody when it fires (alarmActions: {actions!r})"
+
+
+cloudwatch_alarm_actions = resource_policy(
+    name="cloudwatch-alarm-actions",
+    description="CloudWatch alarms notify someone when they fire.",
+    severity=Severity.MEDIUM,
+    framework=pci("10.7.2"),
+    remediation_steps=(
+        "Set alarm_actions=[<SNS topic ARN>] (and leave actions_enabled on) on the "
+        "aws.cloudwatch.MetricAlarm."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=ALARMS,
+    check=_alarm_notifies,
 )

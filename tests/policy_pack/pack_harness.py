@@ -128,7 +128,12 @@ def tls_only_document(bucket_name: str) -> dict[str, Any]:
 
 
 def compliant_stack() -> dict[str, GraphResource]:
-    key = resource("aws:kms/key:Key", "payments-key", {"enableKeyRotation": True}, protect=True)
+    key = resource(
+        "aws:kms/key:Key",
+        "payments-key",
+        {"enableKeyRotation": True, "deletionWindowInDays": 30},
+        protect=True,
+    )
     bucket = resource(
         "aws:s3/bucket:Bucket", "receipts", {"bucket": "receipts-123456789012"}, protect=True
     )
@@ -217,7 +222,30 @@ def compliant_stack() -> dict[str, GraphResource]:
         {"retentionInDays": 365, "kmsKeyId": KEY_ARN},
     )
     topic = resource("aws:sns/topic:Topic", "alarms", {"kmsMasterKeyId": KEY_ARN})
-    api = resource("aws:apigateway/restApi:RestApi", "payments-api", {"name": "payments"})
+    alarm = resource(
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "errors-alarm",
+        {"alarmActions": [UNKNOWN], "actionsEnabled": True},
+        links={"alarmActions": topic},
+    )
+    queue = resource("aws:sqs/queue:Queue", "dead-letters", {"kmsMasterKeyId": KEY_ARN})
+    function_url = resource(
+        "aws:lambda/functionUrl:FunctionUrl",
+        "processor-url",
+        {"authorizationType": "AWS_IAM"},
+        links={"functionName": function},
+        tagged=False,
+    )
+    api = resource(
+        "aws:apigateway/restApi:RestApi",
+        "payments-api",
+        {"name": "payments", "endpointConfiguration": {"types": "REGIONAL"}},
+    )
+    domain = resource(
+        "aws:apigateway/domainName:DomainName",
+        "payments-domain",
+        {"domainName": "pay.example.com", "securityPolicy": "TLS_1_2"},
+    )
     path = resource(
         "aws:apigateway/resource:Resource",
         "payments-path",
@@ -301,7 +329,11 @@ def compliant_stack() -> dict[str, GraphResource]:
             function,
             log_group,
             topic,
+            alarm,
+            queue,
+            function_url,
             api,
+            domain,
             path,
             validator,
             method,

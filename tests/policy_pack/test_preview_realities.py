@@ -150,17 +150,23 @@ def test_every_check_that_compares_a_value_stops_at_unknowns(pack: PolicyPackPro
     # Only the checks whose whole question is "is a reference set?" (a CMK ARN, a log group's
     # key, a topic's key, a vault's key, a web ACL) take an unknown for set and pass.
     assert {(d.policy_name, name) for d, name in diagnostics} == {
+        ("apigateway-cache-encrypted", "prod-settings"),
+        ("apigateway-domain-tls", "payments-domain"),
+        ("apigateway-endpoint-type", "payments-api"),
         ("apigateway-no-data-trace", "prod-settings"),
         ("apigateway-stage-access-logging", "prod-stage"),
         ("apigateway-stage-xray-enabled", "prod-stage"),
         ("backup-retention-minimum", "daily"),
+        ("cloudwatch-alarm-actions", "errors-alarm"),
         ("cloudwatch-log-retention", "api-access"),
         ("dynamodb-deletion-protection", "transactions"),
         ("dynamodb-pitr-enabled", "transactions"),
         ("dynamodb-table-encrypted-with-cmk", "transactions"),
         ("iam-no-wildcard-data-actions", "processor-role"),
+        ("kms-key-deletion-window", "payments-key"),
         ("kms-key-rotation-enabled", "payments-key"),
         ("lambda-environment-encrypted", "processor"),
+        ("lambda-function-url-authorized", "processor-url"),
         ("lambda-reserved-concurrency", "processor"),
         ("lambda-runtime-supported", "processor"),
         ("lambda-tracing-active", "processor"),

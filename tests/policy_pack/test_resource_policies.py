@@ -109,6 +109,53 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
     ("force-destroy-off", "receipts", {"forceDestroy": True}, "(forceDestroy: True)"),
     ("force-destroy-off", "vault", {"forceDestroy": "true"}, "(forceDestroy: True)"),
     ("waf-web-acl-not-empty", "payments-waf", {"rules": []}, "(rules: [])"),
+    ("sqs-queue-encrypted-with-cmk", "dead-letters", {"kmsMasterKeyId": ...}, "seen: None"),
+    (
+        "sqs-queue-encrypted-with-cmk",
+        "dead-letters",
+        {"kmsMasterKeyId": ..., "sqsManagedSseEnabled": True},
+        "SQS-managed key, not a customer-managed",
+    ),
+    (
+        "sqs-queue-encrypted-with-cmk",
+        "dead-letters",
+        {"kmsMasterKeyId": "alias/aws/sqs"},
+        "AWS-managed key 'alias/aws/sqs'",
+    ),
+    ("kms-key-deletion-window", "payments-key", {"deletionWindowInDays": 7}, "7 days"),
+    (
+        "kms-key-policy-lockout-safety",
+        "payments-key",
+        {"bypassPolicyLockoutSafetyCheck": True},
+        "skips the lockout safety check",
+    ),
+    ("cloudwatch-alarm-actions", "errors-alarm", {"alarmActions": []}, "notifies nobody"),
+    ("cloudwatch-alarm-actions", "errors-alarm", {"actionsEnabled": False}, "disabled"),
+    (
+        "lambda-function-url-authorized",
+        "processor-url",
+        {"authorizationType": "NONE"},
+        "invoke the function (authorizationType: 'NONE')",
+    ),
+    (
+        "apigateway-cache-encrypted",
+        "prod-settings",
+        {"settings": {"cachingEnabled": True, "cacheDataEncrypted": False}},
+        "unencrypted (cacheDataEncrypted: False)",
+    ),
+    ("apigateway-endpoint-type", "payments-api", {"endpointConfiguration": ...}, "edge-optimized"),
+    (
+        "apigateway-endpoint-type",
+        "payments-api",
+        {"endpointConfiguration": {"types": ["EDGE"]}},
+        "['EDGE'] is not one of ['REGIONAL', 'PRIVATE']",
+    ),
+    (
+        "apigateway-domain-tls",
+        "payments-domain",
+        {"securityPolicy": "TLS_1_0"},
+        "older than 1.2 (securityPolicy: 'TLS_1_0')",
+    ),
     ("waf-web-acl-not-empty", "payments-waf", {"rules": ...}, "(rules: None)"),
     ("waf-web-acl-not-empty", "payments-waf", {"rules": ..., "ruleJson": "[]"}, "(rules: [])"),
 ]
@@ -138,6 +185,14 @@ EVALUATED_ON = {
     "stateful-resources-protected": "payments-key",
     "force-destroy-off": "receipts",
     "waf-web-acl-not-empty": "payments-waf",
+    "sqs-queue-encrypted-with-cmk": "dead-letters",
+    "kms-key-deletion-window": "payments-key",
+    "kms-key-policy-lockout-safety": "payments-key",
+    "cloudwatch-alarm-actions": "errors-alarm",
+    "lambda-function-url-authorized": "processor-url",
+    "apigateway-cache-encrypted": "prod-settings",
+    "apigateway-endpoint-type": "payments-api",
+    "apigateway-domain-tls": "payments-domain",
 }
 
 

@@ -187,6 +187,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
     failed = {d.policy_name for d in diagnostics if not d.unable_to_run}
     assert failed == {
         "apigateway-method-authorization",
+        "apigateway-endpoint-type",
         "apigateway-no-data-trace",
         "apigateway-request-validation",
         "apigateway-stage-access-logging",
