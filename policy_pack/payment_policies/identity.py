@@ -1,15 +1,25 @@
-"""IAM: least privilege on data, read from the policy documents a resource carries."""
+"""IAM: least privilege on data, read from the policy documents a resource carries, and no
+broad AWS-managed policies."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, Resource, pci, resource_policy
-from payment_policies.kinds import IAM_DOCUMENTS, ROLES
-from payment_policies.props import block, blocks, is_unknown, json_object, known, known_within
+from payment_policies.kinds import IAM_DOCUMENTS, POLICY_ATTACHMENTS, ROLES, any_of
+from payment_policies.props import (
+    block,
+    blocks,
+    is_unknown,
+    json_object,
+    known,
+    known_within,
+    read,
+)
 
 
 def documents(resource: Resource) -> list[tuple[str, Any]]:
@@ -99,4 +109,38 @@ iam_no_wildcard_data_actions = resource_policy(
             "description": "Services whose actions read or write data.",
         }
     },
+)
+
+
+# AWS-managed policies that grant a whole service or everything.
+_BROAD_MANAGED_POLICY = re.compile(
+    r"arn:aws[a-z-]*:iam::aws:policy/(?:[\w+=,.@-]+/)*"
+    r"(?P<name>AdministratorAccess|PowerUserAccess|[\w+=,.@-]*FullAccess)"
+)
+
+
+def _broad_managed_policies(resource: Resource, _: Config) -> Iterator[str]:
+    arns = [read(resource.props, "policyArn")] if "policyArn" in resource.props else []
+    arns += as_list(read(resource.props, "managedPolicyArns") or [])
+    for arn in arns:
+        known(arn, "policyArn")
+        if isinstance(arn, str) and (match := _BROAD_MANAGED_POLICY.fullmatch(arn)):
+            yield (
+                f"attaches the AWS-managed policy {match['name']}, which grants far more than "
+                f"the code calls ({arn})"
+            )
+
+
+iam_no_broad_managed_policies = resource_policy(
+    name="iam-no-broad-managed-policies",
+    description="No role is given AdministratorAccess, PowerUserAccess or a *FullAccess policy.",
+    severity=Severity.HIGH,
+    framework=pci("7.2.2"),
+    remediation_steps=(
+        "Replace the managed policy with an inline or customer-managed policy granting the "
+        "actions the code calls on the stack's resources."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=any_of("an IAM role or policy attachment", ROLES, POLICY_ATTACHMENTS),
+    check=_broad_managed_policies,
 )

@@ -88,6 +88,14 @@ REQUEST_VALIDATORS = of_type(
 ROLES = of_type("an IAM role", "aws:iam/role:Role")
 ROLE_POLICIES = of_type("an IAM role policy", "aws:iam/rolePolicy:RolePolicy")
 IAM_POLICIES = of_type("an IAM policy", "aws:iam/policy:Policy")
+POLICY_ATTACHMENTS = of_type(
+    "an IAM policy attachment",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+)
+PERMISSIONS = of_type("a Lambda permission", "aws:lambda/permission:Permission")
 IAM_DOCUMENTS = any_of("an IAM role, role policy or policy", ROLES, ROLE_POLICIES, IAM_POLICIES)
 STATEFUL = any_of(
     "a stateful resource (KMS key, table, bucket, backup vault)",

@@ -14,16 +14,21 @@ from payment_policies.props import is_set, is_true, number, read
 def _retention(log_group: Resource, config: Config) -> Iterator[str]:
     value = read(log_group.props, "retentionInDays")
     if value in (None, 0):
-        return  # no retention set means events never expire
+        # No retention set means events never expire: a stack defines how long it keeps logs.
+        if not config["allowNeverExpire"]:
+            yield f"log group keeps events forever (retentionInDays: {value!r})"
+        return
     days = number(value)
-    minimum = config["minimumRetentionDays"]
+    minimum, maximum = config["minimumRetentionDays"], config["maximumRetentionDays"]
     if days is None or days < minimum:
         yield f"log group keeps events {value!r} days, fewer than the required {minimum}"
+    elif days > maximum:
+        yield f"log group keeps events {value!r} days, more than the allowed {maximum}"
 
 
 log_retention = resource_policy(
     name="cloudwatch-log-retention",
-    description="CloudWatch log groups keep events at least the configured number of days.",
+    description="CloudWatch log groups keep events an explicit number of days within the bounds.",
     severity=Severity.MEDIUM,
     framework=pci("10.5.1"),
     remediation_steps=(
@@ -39,7 +44,18 @@ log_retention = resource_policy(
             "minimum": 1,
             "default": 365,
             "description": "Fewest days a log group may keep events (PCI DSS: twelve months).",
-        }
+        },
+        "maximumRetentionDays": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 3653,
+            "description": "Most days a log group may keep events (kept no longer than needed).",
+        },
+        "allowNeverExpire": {
+            "type": "boolean",
+            "default": False,
+            "description": "Whether a log group may keep its events forever (no retention set).",
+        },
     },
 )
 

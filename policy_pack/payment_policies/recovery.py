@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
@@ -104,4 +105,48 @@ backup_retention = resource_policy(
             "description": "Fewest days a backup plan rule may keep a recovery point.",
         }
     },
+)
+
+
+_CRON = re.compile(r"cron\((?P<fields>[^)]*)\)", re.IGNORECASE)
+_RATE = re.compile(r"rate\((?P<count>[0-9]+) (?P<unit>minutes?|hours?|days?)\)", re.IGNORECASE)
+_EVERY = ("*", "?")
+
+
+def at_least_daily(schedule: str) -> bool:
+    """Whether a backup rule's schedule expression runs once a day or more often."""
+    if rate := _RATE.fullmatch(schedule.strip()):
+        return not rate["unit"].lower().startswith("day") or int(rate["count"]) <= 1
+    if cron := _CRON.fullmatch(schedule.strip()):
+        fields = cron["fields"].split()
+        if len(fields) != 6:
+            return False
+        _, _, day_of_month, month, day_of_week, _ = fields
+        return day_of_month in _EVERY and month in _EVERY and day_of_week in _EVERY
+    return False
+
+
+def _backup_frequency(plan: Resource, _: Config) -> Iterator[str]:
+    rules = known(plan.props.get("rules") or plan.props.get("rule"), "rules")
+    for index, rule in enumerate(blocks(rules)):
+        schedule = read(rule, "schedule")
+        if not isinstance(schedule, str) or not at_least_daily(schedule):
+            yield (
+                f"rules[{index}] ({rule.get('ruleName')!r}) backs up less often than daily "
+                f"(schedule: {schedule!r})"
+            )
+
+
+backup_frequency = resource_policy(
+    name="backup-plan-daily",
+    description="Backup plan rules run at least once a day.",
+    severity=Severity.MEDIUM,
+    framework=pci("12.10.1"),
+    remediation_steps=(
+        "Give every backup plan rule a schedule of at least daily, e.g. "
+        "schedule='cron(0 3 * * ? *)'."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=BACKUP_PLANS,
+    check=_backup_frequency,
 )

@@ -1,4 +1,4 @@
-"""Lambda runtimes still receive security patches."""
+"""Lambda: runtimes still receive security patches; permissions name whom they admit."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import Config, NotApplicable, Resource, pci, resource_policy
-from payment_policies.kinds import FUNCTIONS
+from payment_policies.kinds import FUNCTIONS, PERMISSIONS
 from payment_policies.props import is_set, read
 
 # AWS Lambda runtime deprecation dates (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
@@ -83,4 +83,32 @@ lambda_runtime_supported = resource_policy(
             "description": "Runtime identifier to the date AWS deprecates it (YYYY-MM-DD).",
         }
     },
+)
+
+
+def _source_bound(permission: Resource, _: Config) -> Iterator[str]:
+    principal = read(permission.props, "principal")
+    if not isinstance(principal, str) or not (
+        principal == "*" or principal.endswith(".amazonaws.com")
+    ):
+        return
+    if not any(is_set(permission.props.get(key)) for key in ("sourceArn", "sourceAccount")):
+        yield (
+            f"permission lets {principal} invoke the function on behalf of anyone "
+            "(no sourceArn or sourceAccount)"
+        )
+
+
+lambda_permission_source_bound = resource_policy(
+    name="lambda-permission-source-bound",
+    description="Lambda permissions for a service or everyone name the source they admit.",
+    severity=Severity.HIGH,
+    framework=pci("7.2.1"),
+    remediation_steps=(
+        "Set source_arn (e.g. the API's execution ARN) or source_account on the "
+        "aws.lambda_.Permission."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=PERMISSIONS,
+    check=_source_bound,
 )

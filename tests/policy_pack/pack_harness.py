@@ -187,7 +187,15 @@ def compliant_stack() -> dict[str, GraphResource]:
     plan = resource(
         "aws:backup/plan:Plan",
         "daily",
-        {"rules": [{"ruleName": "daily", "lifecycle": {"deleteAfter": 35}}]},
+        {
+            "rules": [
+                {
+                    "ruleName": "daily",
+                    "schedule": "cron(0 3 * * ? *)",
+                    "lifecycle": {"deleteAfter": 35},
+                }
+            ]
+        },
     )
     role = resource(
         "aws:iam/role:Role",
@@ -216,6 +224,13 @@ def compliant_stack() -> dict[str, GraphResource]:
         },
         links={"role": role},
     )
+    logs_attachment = resource(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "apigw-logs-attachment",
+        {"policyArn": "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"},
+        links={"role": role},
+        tagged=False,
+    )
     log_group = resource(
         "aws:cloudwatch/logGroup:LogGroup",
         "api-access",
@@ -240,6 +255,13 @@ def compliant_stack() -> dict[str, GraphResource]:
         "aws:apigateway/restApi:RestApi",
         "payments-api",
         {"name": "payments", "endpointConfiguration": {"types": "REGIONAL"}},
+    )
+    invoke_permission = resource(
+        "aws:lambda/permission:Permission",
+        "api-invoke",
+        {"action": "lambda:InvokeFunction", "principal": "apigateway.amazonaws.com"},
+        links={"function": function, "sourceArn": api},
+        tagged=False,
     )
     domain = resource(
         "aws:apigateway/domainName:DomainName",
@@ -327,12 +349,14 @@ def compliant_stack() -> dict[str, GraphResource]:
             role,
             selection,
             function,
+            logs_attachment,
             log_group,
             topic,
             alarm,
             queue,
             function_url,
             api,
+            invoke_permission,
             domain,
             path,
             validator,

@@ -98,6 +98,46 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("apigateway-stage-access-logging", "prod-stage", {"accessLogSettings": ...}, "destinationArn"),
     ("cloudwatch-log-retention", "api-access", {"retentionInDays": 30}, "30 days"),
+    ("cloudwatch-log-retention", "api-access", {"retentionInDays": ...}, "forever"),
+    ("cloudwatch-log-retention", "api-access", {"retentionInDays": 0}, "forever"),
+    ("cloudwatch-log-retention", "api-access", {"retentionInDays": 5000}, "more than the allowed"),
+    (
+        "backup-plan-daily",
+        "daily",
+        {"rules": [{"ruleName": "weekly", "schedule": "cron(0 3 ? * SUN *)"}]},
+        "('weekly') backs up less often than daily (schedule: 'cron(0 3 ? * SUN *)')",
+    ),
+    (
+        "backup-plan-daily",
+        "daily",
+        {"rules": [{"ruleName": "odd", "schedule": "rate(2 days)"}]},
+        "(schedule: 'rate(2 days)')",
+    ),
+    ("backup-plan-daily", "daily", {"rules": [{"ruleName": "manual"}]}, "(schedule: None)"),
+    (
+        "lambda-permission-source-bound",
+        "api-invoke",
+        {"sourceArn": ...},
+        "lets apigateway.amazonaws.com invoke the function on behalf of anyone",
+    ),
+    (
+        "lambda-permission-source-bound",
+        "api-invoke",
+        {"sourceArn": ..., "principal": "*"},
+        "lets * invoke",
+    ),
+    (
+        "iam-no-broad-managed-policies",
+        "apigw-logs-attachment",
+        {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        "AWS-managed policy AdministratorAccess",
+    ),
+    (
+        "iam-no-broad-managed-policies",
+        "processor-role",
+        {"managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]},
+        "AmazonDynamoDBFullAccess",
+    ),
     ("lambda-runtime-supported", "processor", {"runtime": "nodejs18.x"}, "'nodejs18.x'"),
     ("lambda-runtime-supported", "processor", {"runtime": "dotnet8"}, "since 2026-11-10"),
     (
@@ -193,6 +233,9 @@ EVALUATED_ON = {
     "apigateway-cache-encrypted": "prod-settings",
     "apigateway-endpoint-type": "payments-api",
     "apigateway-domain-tls": "payments-domain",
+    "backup-plan-daily": "daily",
+    "lambda-permission-source-bound": "api-invoke",
+    "iam-no-broad-managed-policies": "processor-role",
 }
 
 
@@ -290,3 +333,24 @@ def test_force_destroy_is_judged_only_where_the_resource_is_protected(
 
     assert verdict == "not-applicable"
     assert resource_verdict(pack, "stateful-resources-protected", bucket)[0] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "verdict"),
+    [
+        ("cron(0 3 * * ? *)", "pass"),
+        ("cron(0 */6 ? * * *)", "pass"),
+        ("rate(12 hours)", "pass"),
+        ("rate(1 day)", "pass"),
+        ("cron(0 3 1 * ? *)", "fail"),
+        ("cron(0 3 ? * MON-FRI *)", "fail"),
+        ("rate(7 days)", "fail"),
+        ("every day", "fail"),
+    ],
+)
+def test_a_backup_rule_runs_daily_or_more_often(
+    pack: PolicyPackProcess, schedule: str, verdict: str
+) -> None:
+    plan = with_inputs(compliant_stack()["daily"], rules=[{"ruleName": "r", "schedule": schedule}])
+
+    assert resource_verdict(pack, "backup-plan-daily", plan)[0] == verdict

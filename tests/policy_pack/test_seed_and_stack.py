@@ -84,7 +84,15 @@ def seed_stack() -> dict[str, GraphResource]:
     plan = resource(
         "aws:backup/plan:Plan",
         "payment-backup-plan-prod",
-        {"rules": [{"ruleName": "daily-backup", "lifecycle": {"deleteAfter": 30}}]},
+        {
+            "rules": [
+                {
+                    "ruleName": "daily-backup",
+                    "schedule": "cron(0 3 * * ? *)",
+                    "lifecycle": {"deleteAfter": 30},
+                }
+            ]
+        },
         links={"rules": vault},
     )
     backup_role = resource("aws:iam/role:Role", "backup-role-prod", {})
