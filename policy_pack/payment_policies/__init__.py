@@ -10,9 +10,11 @@ from pulumi_policy import Policy
 from payment_policies import (  # noqa: F401 - imported to declare their policies
     api,
     encryption,
+    http_api,
     identity,
     logs,
     protection,
+    public,
     recovery,
     region,
     runtime,

@@ -104,3 +104,16 @@ STATEFUL = any_of(
     BUCKETS,
     BACKUP_VAULTS,
 )
+PUBLIC_POLICY_CARRIERS = of_type(
+    "a bucket, key, topic or queue policy",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:kms/key:Key",
+    "aws:sns/topic:Topic",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sqs/queue:Queue",
+    "aws:sqs/queuePolicy:QueuePolicy",
+)
+V2_APIS = of_type("an API Gateway v2 API", "aws:apigatewayv2/api:Api")
+V2_ROUTES = of_type("an API Gateway v2 route", "aws:apigatewayv2/route:Route")
+V2_ROUTES_AND_APIS = any_of("an API Gateway v2 API or route", V2_APIS, V2_ROUTES)
+V2_STAGES = of_type("an API Gateway v2 stage", "aws:apigatewayv2/stage:Stage")

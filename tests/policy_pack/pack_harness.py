@@ -263,6 +263,26 @@ def compliant_stack() -> dict[str, GraphResource]:
         links={"function": function, "sourceArn": api},
         tagged=False,
     )
+    http_api = resource(
+        "aws:apigatewayv2/api:Api", "partner-api", {"name": "partner", "protocolType": "HTTP"}
+    )
+    http_route = resource(
+        "aws:apigatewayv2/route:Route",
+        "partner-route",
+        {"routeKey": "POST /refunds", "authorizationType": "AWS_IAM"},
+        links={"apiId": http_api},
+        tagged=False,
+    )
+    http_stage = resource(
+        "aws:apigatewayv2/stage:Stage",
+        "partner-stage",
+        {
+            "name": "$default",
+            "accessLogSettings": {"destinationArn": UNKNOWN, "format": ACCESS_LOG_FORMAT},
+            "defaultRouteSettings": {"throttlingRateLimit": 100, "throttlingBurstLimit": 200},
+        },
+        links={"apiId": http_api, "accessLogSettings": log_group},
+    )
     domain = resource(
         "aws:apigateway/domainName:DomainName",
         "payments-domain",
@@ -357,6 +377,9 @@ def compliant_stack() -> dict[str, GraphResource]:
             function_url,
             api,
             invoke_permission,
+            http_api,
+            http_route,
+            http_stage,
             domain,
             path,
             validator,

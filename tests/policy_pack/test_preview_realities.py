@@ -156,6 +156,8 @@ def test_every_check_that_compares_a_value_stops_at_unknowns(pack: PolicyPackPro
         ("apigateway-no-data-trace", "prod-settings"),
         ("apigateway-stage-access-logging", "prod-stage"),
         ("apigateway-stage-xray-enabled", "prod-stage"),
+        ("apigatewayv2-route-authorization", "partner-route"),
+        ("apigatewayv2-stage-logging-throttling", "partner-stage"),
         ("backup-plan-daily", "daily"),
         ("backup-retention-minimum", "daily"),
         ("cloudwatch-alarm-actions", "errors-alarm"),
@@ -173,6 +175,7 @@ def test_every_check_that_compares_a_value_stops_at_unknowns(pack: PolicyPackPro
         ("lambda-reserved-concurrency", "processor"),
         ("lambda-runtime-supported", "processor"),
         ("lambda-tracing-active", "processor"),
+        ("no-public-resource-policy", "receipts-tls-only"),
         ("s3-encryption-kms-cmk", "receipts-encryption"),
         ("waf-web-acl-not-empty", "payments-waf"),
     }

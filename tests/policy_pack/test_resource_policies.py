@@ -13,6 +13,7 @@ from compliance.preview.analyzer import PolicyPackProcess
 from tests.policy_pack.pack_harness import (
     TAGS,
     compliant_stack,
+    configure,
     kms_encryption,
     provider,
     resource_verdict,
@@ -25,6 +26,14 @@ pytestmark = pytest.mark.usefixtures("default_config")
 WILDCARD_DATA = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}],
+}
+
+PUBLIC_READ = {
+    "Sid": "PublicRead",
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": "s3:GetObject",
+    "Resource": "*",
 }
 
 # (policy, resource in the compliant stack, inputs that break it, words the message must carry)
@@ -125,6 +134,37 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
         "api-invoke",
         {"sourceArn": ..., "principal": "*"},
         "lets * invoke",
+    ),
+    (
+        "no-public-resource-policy",
+        "receipts-tls-only",
+        {"policy": json.dumps({"Statement": [PUBLIC_READ]})},
+        "'PublicRead' allows 's3:GetObject' to every principal",
+    ),
+    (
+        "no-public-resource-policy",
+        "payments-key",
+        {"policy": json.dumps({"Statement": [{**PUBLIC_READ, "Principal": {"AWS": ["*"]}}]})},
+        "to every principal, anywhere, without a condition",
+    ),
+    ("apigatewayv2-route-authorization", "partner-route", {"authorizationType": ...}, "NONE"),
+    (
+        "apigatewayv2-route-authorization",
+        "partner-api",
+        {"target": "arn:aws:lambda:eu-west-1:123456789012:function:refunds"},
+        "quick-created with a target",
+    ),
+    (
+        "apigatewayv2-stage-logging-throttling",
+        "partner-stage",
+        {"accessLogSettings": ...},
+        "lacks ['destinationArn', 'format']",
+    ),
+    (
+        "apigatewayv2-stage-logging-throttling",
+        "partner-stage",
+        {"defaultRouteSettings": {"throttlingBurstLimit": 200}},
+        "not throttled (throttlingRateLimit: None)",
     ),
     (
         "iam-no-broad-managed-policies",
@@ -236,6 +276,9 @@ EVALUATED_ON = {
     "backup-plan-daily": "daily",
     "lambda-permission-source-bound": "api-invoke",
     "iam-no-broad-managed-policies": "processor-role",
+    "no-public-resource-policy": "receipts-tls-only",
+    "apigatewayv2-route-authorization": "partner-route",
+    "apigatewayv2-stage-logging-throttling": "partner-stage",
 }
 
 
@@ -354,3 +397,29 @@ def test_a_backup_rule_runs_daily_or_more_often(
     plan = with_inputs(compliant_stack()["daily"], rules=[{"ruleName": "r", "schedule": schedule}])
 
     assert resource_verdict(pack, "backup-plan-daily", plan)[0] == verdict
+
+
+def test_a_public_statement_restricted_by_a_condition_or_a_deny_is_not_public(
+    pack: PolicyPackProcess,
+) -> None:
+    restricted = {
+        **PUBLIC_READ,
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+    }
+    denied = {**PUBLIC_READ, "Effect": "Deny"}
+    policy = with_inputs(
+        compliant_stack()["receipts-tls-only"],
+        policy=json.dumps({"Statement": [restricted, denied]}),
+    )
+
+    assert resource_verdict(pack, "no-public-resource-policy", policy) == ("pass", [])
+
+
+@pytest.mark.parametrize("route", ["GET /health", "$default"])
+def test_an_allow_listed_route_may_be_public(pack: PolicyPackProcess, route: str) -> None:
+    configure(pack, {"apigatewayv2-route-authorization": {"publicRoutes": [route]}})
+    public = with_inputs(
+        compliant_stack()["partner-route"], routeKey=route, authorizationType="NONE"
+    )
+
+    assert resource_verdict(pack, "apigatewayv2-route-authorization", public) == ("pass", [])

@@ -145,4 +145,8 @@ def test_production_config_is_valid_for_the_real_pack() -> None:
 
     assert set(config) == {p.name for p in info.policies}
     assert config["required-tags"].properties["allowedValues"]["Environment"] == ["production"]
-    assert config["cloudwatch-log-retention"].properties == {"minimumRetentionDays": 365}
+    assert config["cloudwatch-log-retention"].properties == {
+        "minimumRetentionDays": 365,
+        "maximumRetentionDays": 3653,
+        "allowNeverExpire": False,
+    }
