@@ -124,11 +124,18 @@ apigateway_no_data_trace = resource_policy(
 )
 
 
-def _access_logged(stage: Resource, _: Config) -> Iterator[str]:
+def access_log_problem(stage: Resource) -> str | None:
+    """Why a REST or HTTP API stage does not write access logs, or None when it does."""
     settings = block(known(stage.props.get("accessLogSettings"), "accessLogSettings"))
     missing = [key for key in ("destinationArn", "format") if not is_set(settings.get(key))]
     if missing:
-        yield f"stage access logging lacks {missing} (accessLogSettings: {settings or None!r})"
+        return f"stage access logging lacks {missing} (accessLogSettings: {settings or None!r})"
+    return None
+
+
+def _access_logged(stage: Resource, _: Config) -> Iterator[str]:
+    if problem := access_log_problem(stage):
+        yield problem
 
 
 apigateway_access_logging = resource_policy(

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
+from payment_policies.api import access_log_problem
 from payment_policies.declare import Config, Resource, pci, resource_policy
 from payment_policies.kinds import V2_APIS, V2_ROUTES_AND_APIS, V2_STAGES
-from payment_policies.props import block, is_set, number, read
+from payment_policies.props import is_set, number, read
 
 
 def _route_authorized(resource: Resource, config: Config) -> Iterator[str]:
@@ -54,10 +55,8 @@ apigatewayv2_route_authorization = resource_policy(
 
 
 def _stage_logged_and_throttled(stage: Resource, _: Config) -> Iterator[str]:
-    logs = block(read(stage.props, "accessLogSettings"))
-    missing = [key for key in ("destinationArn", "format") if not is_set(logs.get(key))]
-    if missing:
-        yield f"stage access logging lacks {missing} (accessLogSettings: {logs or None!r})"
+    if problem := access_log_problem(stage):
+        yield problem
     for limit in ("throttlingRateLimit", "throttlingBurstLimit"):
         value = read(stage.props, f"defaultRouteSettings.{limit}")
         if (number(value) or 0) <= 0:
