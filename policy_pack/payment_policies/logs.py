@@ -1,4 +1,5 @@
-"""Audit logs and their alerts: log groups keep their events long enough, alarms notify."""
+"""Audit logs and their alerts: functions log to groups of their own, kept long enough; alarms
+notify."""
 
 from __future__ import annotations
 
@@ -6,8 +7,17 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from payment_policies.declare import Config, Resource, pci, resource_policy
-from payment_policies.kinds import ALARMS, LOG_GROUPS
+from payment_policies.declare import (
+    Config,
+    Resource,
+    Stack,
+    Verdicts,
+    judge_each,
+    pci,
+    resource_policy,
+    stack_policy,
+)
+from payment_policies.kinds import ALARMS, FUNCTIONS, LOG_GROUPS
 from payment_policies.props import is_set, is_true, number, read
 
 
@@ -81,4 +91,48 @@ cloudwatch_alarm_actions = resource_policy(
     enforcement=EnforcementLevel.MANDATORY,
     applies_to=ALARMS,
     check=_alarm_notifies,
+)
+
+
+def _log_group_name(function: Resource) -> object:
+    """The log group a function writes to: its logging config's, else Lambda's default."""
+    configured = read(function.props, "loggingConfig.logGroup")
+    if configured is not None:
+        return configured
+    name = read(function.props, "name")
+    return f"/aws/lambda/{name}" if isinstance(name, str) else "Lambda's default log group"
+
+
+def _functions_log_to_their_own_groups(stack: Stack, _: Config) -> Verdicts:
+    groups = stack.of(LOG_GROUPS)
+    owners: dict[str, Resource] = {}
+
+    def judge(function: Resource) -> Iterator[tuple[Resource | None, str]]:
+        linked = [g for g in groups if function.depends_through("loggingConfig", g)]
+        if not linked:
+            name = _log_group_name(function)
+            linked = [g for g in groups if g.props.get("name") == name]
+        if not linked:
+            name = _log_group_name(function)
+            yield function, f"function logs to {name!r}, a log group the stack does not manage"
+        for group in linked:
+            other = owners.setdefault(group.urn, function)
+            if other is not function:
+                yield function, f"function shares its log group with {other.name}"
+
+    return judge_each(stack.of(FUNCTIONS), judge)
+
+
+lambda_logs_own_group = stack_policy(
+    name="lambda-logs-own-group",
+    description="Every Lambda function logs to a log group of its own that the stack manages.",
+    severity=Severity.MEDIUM,
+    framework=pci("10.2.1"),
+    remediation_steps=(
+        "Create an aws.cloudwatch.LogGroup for the function (KMS key, retention) and set "
+        "logging_config={'log_format': 'JSON', 'log_group': log_group.name} on it."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    inspects=FUNCTIONS,
+    check=_functions_log_to_their_own_groups,
 )

@@ -212,17 +212,23 @@ def compliant_stack() -> dict[str, GraphResource]:
         links={"resources": table, "planId": plan, "iamRoleArn": role},
         tagged=False,
     )
+    function_logs = resource(
+        "aws:cloudwatch/logGroup:LogGroup",
+        "processor-logs",
+        {"retentionInDays": 365, "kmsKeyId": KEY_ARN},
+    )
     function = resource(
         "aws:lambda/function:Function",
         "processor",
         {
+            "loggingConfig": {"logFormat": "JSON", "logGroup": UNKNOWN},
             "runtime": "python3.12",
             "reservedConcurrentExecutions": 10,
             "tracingConfig": {"mode": "Active"},
             "environment": {"variables": {"TABLE_NAME": UNKNOWN}},
             "kmsKeyArn": KEY_ARN,
         },
-        links={"role": role},
+        links={"role": role, "loggingConfig": function_logs},
     )
     logs_attachment = resource(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -368,6 +374,7 @@ def compliant_stack() -> dict[str, GraphResource]:
             plan,
             role,
             selection,
+            function_logs,
             function,
             logs_attachment,
             log_group,

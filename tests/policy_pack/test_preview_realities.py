@@ -162,6 +162,7 @@ def test_every_check_that_compares_a_value_stops_at_unknowns(pack: PolicyPackPro
         ("backup-retention-minimum", "daily"),
         ("cloudwatch-alarm-actions", "errors-alarm"),
         ("cloudwatch-log-retention", "api-access"),
+        ("cloudwatch-log-retention", "processor-logs"),
         ("dynamodb-deletion-protection", "transactions"),
         ("dynamodb-pitr-enabled", "transactions"),
         ("dynamodb-table-encrypted-with-cmk", "transactions"),

@@ -123,12 +123,13 @@ def seed_stack() -> dict[str, GraphResource]:
     log_group = resource(
         "aws:cloudwatch/logGroup:LogGroup",
         "/aws/lambda/payment-processor-prod",
-        {"retentionInDays": 30},
+        {"name": "/aws/lambda/payment-processor-prod", "retentionInDays": 30},
     )
     function = resource(
         "aws:lambda/function:Function",
         "payment-processor-prod",
         {
+            "name": "payment-processor-prod",
             "runtime": "nodejs18.x",
             "reservedConcurrentExecutions": 10,
             "environment": {"variables": {"ENVIRONMENT": "production"}},

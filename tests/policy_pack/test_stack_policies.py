@@ -68,6 +68,30 @@ def without_validator(validator_id: object) -> Callable[[Stack], Stack]:
     )
 
 
+def default_logging(function_name: str | None) -> Callable[[Stack], Stack]:
+    """The processor named `function_name` (None: auto-named), with no logging config, so it
+    writes to Lambda's default group."""
+
+    def change(stack: Stack) -> Stack:
+        inputs = {**stack["processor"].inputs, "name": function_name}
+        inputs.pop("loggingConfig")
+        if function_name is None:
+            inputs.pop("name")
+        return stack | {"processor": dataclasses.replace(stack["processor"], inputs=inputs)}
+
+    return change
+
+
+def named_log_group(group_name: str) -> Callable[[Stack], Stack]:
+    def change(stack: Stack) -> Stack:
+        inputs = {**stack["processor-logs"].inputs, "name": group_name}
+        return stack | {
+            "processor-logs": dataclasses.replace(stack["processor-logs"], inputs=inputs)
+        }
+
+    return change
+
+
 OTHER_REGION_DENY = json.loads(
     json.dumps(REGION_DENY).replace('"eu-west-1"', '"eu-west-1", "us-east-1"')
 )
@@ -174,6 +198,25 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
         changed("receipts-lifecycle", rules=[{"id": "off", "status": "Disabled"}]),
         "receipts-lifecycle",
         "no enabled rule (statuses: ['Disabled'])",
+    ),
+    (
+        "lambda-logs-own-group",
+        composed(
+            without("processor-logs"),
+            unlinked("processor", "loggingConfig"),
+            default_logging(None),
+        ),
+        "processor",
+        'function logs to "Lambda\'s default log group", a log group the stack does not manage',
+    ),
+    (
+        "lambda-logs-own-group",
+        composed(
+            unlinked("processor", "loggingConfig"),
+            default_logging("processor-prod"),
+        ),
+        "processor",
+        "function logs to '/aws/lambda/processor-prod', a log group the stack does not manage",
     ),
     (
         "waf-web-acl-logging",
@@ -436,3 +479,24 @@ def test_a_v6_buckets_inline_lifecycle_rules_are_judged_in_place(
     stack = changed("receipts", lifecycleRules=[{"id": "expire", "enabled": enabled}])(stack)
 
     assert stack_verdict(pack, "s3-bucket-lifecycle", stack, "receipts")[0] == verdict
+
+
+def test_two_functions_sharing_a_log_group_fail_and_a_named_own_group_passes(
+    pack: PolicyPackProcess,
+) -> None:
+    stack = compliant_stack()
+    second = dataclasses.replace(
+        stack["processor"], urn=stack["processor"].urn.replace("processor", "validator")
+    )
+    shared = stack | {"validator": second}
+
+    verdict, messages = stack_verdict(pack, "lambda-logs-own-group", shared, "validator")
+    assert verdict == "fail"
+    assert any("shares its log group with processor" in message for message in messages)
+
+    named = composed(
+        unlinked("processor", "loggingConfig"),
+        default_logging("processor-prod"),
+        named_log_group("/aws/lambda/processor-prod"),
+    )(stack)
+    assert stack_verdict(pack, "lambda-logs-own-group", named, "processor")[0] == "pass"
