@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from payments_core.card_numbers import (
-    any_contains_card_number,
+    card_number_across,
     contains_card_number,
     luhn_valid,
     split_card_number,
@@ -75,8 +75,8 @@ def test_what_is_not_a_card_number(text: str) -> None:
 
 
 def test_a_number_split_between_consecutive_texts_is_found() -> None:
-    assert any_contains_card_number(["order 4111 11", "11 1111", "1111 thanks"])
-    assert not any_contains_card_number(["order 4111 11", "x", "11 1111 1111"])
+    assert card_number_across(["order 4111 11", "11 1111", "1111 thanks"])
+    assert not card_number_across(["order 4111 11", "x", "11 1111 1111"])
 
 
 def test_a_number_split_between_the_ends_of_two_texts_is_found_in_either_order() -> None:

@@ -92,13 +92,12 @@ def readings(text: str, *, clean: bool = False, depth: int = DECODING_DEPTH) -> 
                 yield from readings(decoded, clean=clean, depth=depth - 1)
 
 
-def any_contains_card_number(texts: Iterable[str]) -> bool:
-    """Whether any text holds a card number, or the texts read one after another do (a number
-    split between consecutive texts is still a number)."""
+def card_number_across(texts: Iterable[str]) -> bool:
+    """Whether the texts read one after another hold a number across where one ends and the next
+    begins (a number split between consecutive texts is still a number); each text on its own is
+    `contains_card_number`'s to judge."""
     tail = ""
     for text in texts:
-        if contains_card_number(text):
-            return True
         runs = digit_runs(text)
         if tail and _run_contains_card_number(tail + runs[0][: MAX_DIGITS - 1]):
             return True

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from payments_core.card_numbers import (
-    any_contains_card_number,
+    card_number_across,
     contains_card_number,
     split_card_number,
 )
@@ -143,9 +143,9 @@ def _unknown_field_problems(
 
 def _split_card_number(document: Mapping[str, object]) -> bool:
     """A number across the body read in order, or across the ends of any two text fields stored
-    together, in either order."""
+    together, in either order (every text on its own has been scanned by the field checks)."""
     values = [value for field in TEXT_FIELDS if isinstance(value := document.get(field), str)]
-    return any_contains_card_number(texts(document)) or split_card_number(values)
+    return card_number_across(texts(document)) or split_card_number(values)
 
 
 def _card_number_problem(field: str, value: object) -> Problem | None:
