@@ -27,7 +27,8 @@ class DocumentRejected(Exception):
 
 
 def parse_json(raw: bytes, max_bytes: int) -> object:
-    """The document in `raw` (UTF-8 JSON, numbers as Decimal), checked as `check_document` does."""
+    """The document in `raw` (UTF-8 JSON, numbers as Decimal), checked as `check_document` does
+    (its size is the raw body's)."""
     if len(raw) > max_bytes:
         raise DocumentRejected(f"the body must be at most {max_bytes} bytes")
     try:
@@ -42,13 +43,20 @@ def parse_json(raw: bytes, max_bytes: int) -> object:
     except ValueError:
         # Bad UTF-8, bad JSON and integers longer than Python converts.
         raise DocumentRejected("the body is not valid UTF-8 JSON") from None
-    check_document(document, max_bytes)
+    _check_values(document)
     return document
 
 
 def check_document(document: object, max_bytes: int) -> None:
     """Reject a parsed document that nests too deep, is too large, or holds a string or number
     no payment field can carry."""
+    _check_values(document)
+    size = len(json.dumps(document, ensure_ascii=False, default=str).encode("utf-8"))
+    if size > max_bytes:
+        raise DocumentRejected(f"the body must be at most {max_bytes} bytes")
+
+
+def _check_values(document: object) -> None:
     for depth, value in _walk(document):
         if depth > MAX_DEPTH:
             raise DocumentRejected(_too_deep())
@@ -56,9 +64,6 @@ def check_document(document: object, max_bytes: int) -> None:
             _check_string(value)
         elif isinstance(value, float) and not math.isfinite(value):
             raise DocumentRejected("numbers must be finite")
-    size = len(json.dumps(document, ensure_ascii=False, default=str).encode("utf-8"))
-    if size > max_bytes:
-        raise DocumentRejected(f"the body must be at most {max_bytes} bytes")
 
 
 def texts(document: object) -> Iterator[str]:
