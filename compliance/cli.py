@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from compliance import deploy as deploy_command
 from compliance.audit import command as audit_command
+from compliance.audit import coverage_command
 from compliance.bench import command as bench_command
 from compliance.checkov import command as checkov_command
 from compliance.live import command as live_command
@@ -102,4 +103,7 @@ COMMANDS: dict[str, Command] = {
     "checkov": Command(checkov_command.HELP, checkov_command.add_arguments, checkov_command.run),
     "verify": Command(live_command.HELP, live_command.add_arguments, live_command.run),
     "audit": Command(audit_command.HELP, audit_command.add_arguments, audit_command.run),
+    "coverage": Command(
+        coverage_command.HELP, coverage_command.add_arguments, coverage_command.run
+    ),
 }

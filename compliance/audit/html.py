@@ -12,11 +12,11 @@ from compliance.audit.labels import MODES, STATUS_LABELS, control_label
 from compliance.audit.model import (
     SEVERITY_ORDER,
     AuditReport,
-    ControlStatus,
     FailOn,
     ReportedFinding,
     Rule,
 )
+from compliance.audit.status import ControlStatus
 from compliance.model.findings import (
     AcceptedRisk,
     Enforcement,

@@ -6,12 +6,13 @@ import json
 from importlib import resources
 from typing import Any
 
+from compliance.audit.coverage import Coverage
 from compliance.audit.locate import SourceLocation
 from compliance.audit.model import AuditReport, ControlResult, FailOn, ReportedFinding
 from compliance.audit.provenance import FileDigest, Provenance
 from compliance.model.findings import ResourceRef
 
-SCHEMA_VERSION = "2.3.0"
+SCHEMA_VERSION = "2.4.0"
 """Major: a field removed or its meaning changed; minor: a field added; patch: wording."""
 SCHEMA_FILE = "audit.schema.json"
 
@@ -78,6 +79,7 @@ def to_document(report: AuditReport) -> dict[str, Any]:
             }
             for d in report.disagreements
         ],
+        "coverage": _coverage(report.coverage),
         "inventory": [
             {
                 "urn": item.urn,
@@ -130,6 +132,41 @@ def _provenance(provenance: Provenance) -> dict[str, Any]:
 
 def _digest(digest: FileDigest | None) -> dict[str, Any] | None:
     return {"path": digest.path, "sha256": digest.sha256} if digest else None
+
+
+def _coverage(coverage: Coverage) -> dict[str, Any]:
+    return {
+        "concernsByEngine": coverage.by_engine(),
+        "concerns": [
+            {
+                "id": result.concern.id,
+                "concern": result.concern.concern,
+                "requirements": list(result.concern.requirements),
+                "references": {
+                    key: list(names) for key, names in result.concern.references.items()
+                },
+                "coveredBy": [
+                    {"engine": owner.engine.value, "name": owner.name}
+                    for owner in result.concern.owners
+                ],
+                "notAdopted": result.concern.not_adopted,
+                "rationale": result.concern.rationale,
+                "status": result.status.value if result.status else None,
+                "rules": list(result.rules),
+                "notRun": list(result.missing),
+            }
+            for result in coverage.concerns
+        ],
+        "requirements": [
+            {
+                "id": entry.requirement,
+                "automated": list(entry.automated),
+                "notAdopted": list(entry.not_adopted),
+            }
+            for entry in coverage.requirements
+        ],
+        "uncovered": [entry.requirement for entry in coverage.uncovered],
+    }
 
 
 def _control(result: ControlResult) -> dict[str, Any]:

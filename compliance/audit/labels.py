@@ -3,7 +3,7 @@ and controls."""
 
 from __future__ import annotations
 
-from compliance.audit.model import ControlStatus
+from compliance.audit.status import ControlStatus
 from compliance.model.controls import PAYMENTS, PCI_DSS, Control
 
 STATUS_LABELS = {

@@ -11,15 +11,18 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from compliance.audit.coverage import Coverage, build_coverage
 from compliance.audit.disagreements import Disagreement
 from compliance.audit.locate import SourceLocation, SourceLocator
 from compliance.audit.provenance import Provenance
+from compliance.audit.status import ControlStatus, status_of
 from compliance.model.controls import CATALOGUE, Control, lookup
+from compliance.model.coverage import Concern, load_catalogue
 from compliance.model.findings import (
     Enforcement,
     Finding,
@@ -33,24 +36,6 @@ from compliance.model.graph import ResourceGraph
 from compliance.model.pack import DEFAULT_SEVERITY, PackInfo
 from compliance.model.secrets import scrub, secret_values
 
-
-class ControlStatus(StrEnum):
-    FAIL = "fail"
-    NOT_RUN = "not-run"
-    """Something in scope could not be evaluated (a policy read a value unknown in preview)."""
-    ACCEPTED_RISK = "accepted-risk"
-    PASS = "pass"
-    NOT_APPLICABLE = "not-applicable"
-    """Nothing in the stack was checked against this control."""
-
-
-# Worst first: the status of a control (or of one resource under it) is its worst finding's.
-_WORST_FIRST: tuple[tuple[Outcome, ControlStatus], ...] = (
-    (Outcome.FAIL, ControlStatus.FAIL),
-    (Outcome.NOT_RUN, ControlStatus.NOT_RUN),
-    (Outcome.ACCEPTED_RISK, ControlStatus.ACCEPTED_RISK),
-    (Outcome.PASS, ControlStatus.PASS),
-)
 CHECKED_OUTCOMES = frozenset({Outcome.PASS, Outcome.FAIL, Outcome.ACCEPTED_RISK})
 VERDICTS = (Outcome.PASS, Outcome.FAIL, Outcome.ACCEPTED_RISK, Outcome.NOT_RUN)
 """The outcomes reported as findings. A rule that did not apply to a resource (not-applicable)
@@ -58,14 +43,6 @@ is no finding: such pairs are counted per control and per rule."""
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
 MAX_FIELD = 4000
 """Characters of a finding's message or observed value in the report; the rest is cut, marked."""
-
-
-def status_of(outcomes: Iterable[Outcome]) -> ControlStatus:
-    present = set(outcomes)
-    for outcome, status in _WORST_FIRST:
-        if outcome in present:
-            return status
-    return ControlStatus.NOT_APPLICABLE
 
 
 class FailOn(StrEnum):
@@ -152,6 +129,7 @@ class AuditReport:
     findings: tuple[ReportedFinding, ...]
     inventory: tuple[InventoryItem, ...]
     disagreements: tuple[Disagreement, ...]
+    coverage: Coverage
 
     @property
     def not_applicable(self) -> int:
@@ -195,6 +173,7 @@ class AuditInputs:
     project_dir: Path
     checkov_skipped: frozenset[str] = frozenset()
     """URNs of the resources checkov could not check (`CheckovRun.skipped`)."""
+    catalogue: tuple[Concern, ...] = field(default_factory=load_catalogue)
 
     @functools.cached_property
     def secrets(self) -> frozenset[str]:
@@ -223,6 +202,7 @@ def build_report(inputs: AuditInputs, provenance: Provenance) -> AuditReport:
         disagreements=tuple(
             sorted(inputs.disagreements, key=lambda d: (d.control, d.resource.urn))
         ),
+        coverage=build_coverage(inputs.catalogue, {(r.source, r.id): r.counts for r in rules}),
     )
     return scrub(report, inputs.secrets)
 

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from compliance.audit.labels import MODES, STATUS_LABELS, control_label
-from compliance.audit.model import AuditReport, ControlStatus, FailOn, ReportedFinding
+from compliance.audit.model import AuditReport, FailOn, ReportedFinding
+from compliance.audit.status import ControlStatus
 from compliance.model.errors import UserError
 from compliance.model.findings import Outcome
 from compliance.model.secrets import assert_clean

@@ -77,6 +77,18 @@ def load_accepted_risks(
     return entries
 
 
+def accepted_checks(path: Path) -> frozenset[str]:
+    """The check ids the file accepts risks for, read without checkov's list of checks (to name
+    them in the coverage catalogue; `load_accepted_risks` judges the entries)."""
+    document = read_yaml(path, AcceptedRiskError)
+    entries = document.get(TOP_LEVEL_KEY) if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise AcceptedRiskError(f"{path}: must be a mapping with `{TOP_LEVEL_KEY}` holding a list")
+    return frozenset(
+        entry["check"] for entry in entries if isinstance(entry, dict) and "check" in entry
+    )
+
+
 def check_scopes(entries: Iterable[AcceptedRiskEntry], resources: Iterable[GraphResource]) -> None:
     """Every resource-scoped entry names a resource of the graph."""
     names = {name for r in resources for name in (r.urn, r.name)}

@@ -118,13 +118,13 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
         "CKV_AWS_66",  # CloudWatch log group retention set
         "CKV_AWS_338",  # CloudWatch log group kept at least a year
     ),
+    _pci("10.7.2"): ("CKV_AWS_319",),  # CloudWatch alarms notify the responders
     _pci("11.5.2"): ("CKV_AWS_272",),  # Lambda accepts only code signed by a trusted profile
     _pci("12.10.1"): (
         "CKV_AWS_21",  # S3 versioning
         "CKV_AWS_28",  # DynamoDB point-in-time recovery
         "CKV_AWS_144",  # S3 cross-region replication
         "CKV_AWS_116",  # Lambda dead-letter queue
-        "CKV_AWS_319",  # CloudWatch alarms notify the responders
     ),
     _own("throttling"): ("CKV_AWS_115",),  # Lambda reserved concurrency
     _own("capacity"): (

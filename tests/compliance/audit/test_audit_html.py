@@ -346,3 +346,27 @@ def test_provenance_names_the_versions_the_packs_environment_judged_with(
         "payments-policies 1.2.0 (its environment: pulumi 3.272.0, pulumi-aws 7.51.1, "
         "pulumi-policy 1.21.0)"
     ) in page
+
+
+@needs_chromium
+def test_coverage_shows_each_concern_and_the_requirements_no_check_serves(
+    dom: Node, report: AuditReport
+) -> None:
+    rows = {
+        row.attrs["data-concern"]: row
+        for row in dom.by_id("coverage-table").iter("tr")
+        if "data-concern" in row.attrs
+    }
+    assert set(rows) == {r.concern.id for r in report.coverage.concerns}
+    assert rows["s3-encryption-cmk"].attrs["data-status"] == "fail"
+    assert rows["dynamodb-encrypted-cmk"].attrs["data-status"] == "accepted-risk"
+    organizations = rows["organizations"]
+    assert organizations.attrs["data-status"] == "not-adopted"
+    assert "An account-level fact outside any stack" in organizations.all_text()
+    uncovered = dom.by_id("coverage-uncovered").all_text()
+    assert report.coverage.uncovered
+    for entry in report.coverage.uncovered:
+        assert f"PCI DSS {entry.requirement}" in uncovered
+    served = len(report.coverage.served)
+    summary = dom.by_id("coverage-summary").all_text()
+    assert f"{served} of the {len(report.coverage.requirements)} PCI DSS requirements" in summary

@@ -5,7 +5,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from compliance.audit.locate import SourceLocator
-from compliance.audit.model import AuditReport, ControlResult, ControlStatus, FailOn
+from compliance.audit.model import AuditReport, ControlResult, FailOn
+from compliance.audit.status import ControlStatus
 from compliance.model.controls import UNMAPPED
 from compliance.model.findings import Outcome
 from tests.compliance.audit.audit_fixtures import (
