@@ -105,6 +105,12 @@ class Bucket(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
         public_access_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
             bucket=self.bucket.id,

@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compliance.live.account import LiveAccount, LiveCallError
-from compliance.model.controls import by_id
-from compliance.model.findings import Enforcement, Outcome, Severity
+from compliance.model.findings import Outcome
 from compliance.model.graph import GraphResource, ResourceGraph
-from compliance.model.pack import PolicyInfo
 from compliance.model.tokens import v7_token
 
 NOT_DECLARED = object()
@@ -86,35 +84,11 @@ class LiveCheck:
     token: str
     """The v7 type token of the resources it judges."""
     policy: str
-    """The pack policy it verifies live (or a rule of `LIVE_ONLY`)."""
+    """The pack policy it verifies live."""
     judge: Judge = field(compare=False)
 
 
 CHECKS: list[LiveCheck] = []
-LIVE_ONLY: dict[str, PolicyInfo] = {}
-"""Rules the live engine judges that no pack policy files yet, with their own metadata: advisory,
-so they inform before the pack enforces them."""
-
-
-def live_rule(name: str, description: str, control_id: str, remediation: str) -> str:
-    control = by_id(control_id)
-    if control is None:
-        raise LookupError(f"live rule {name}: the control catalogue has no {control_id}")
-    LIVE_ONLY[name] = PolicyInfo(
-        name=name,
-        description=description,
-        enforcement=Enforcement.ADVISORY,
-        severity=Severity.MEDIUM,
-        framework=control.framework,
-        framework_version=control.version,
-        reference=control.reference,
-        remediation_steps=remediation,
-        config_schema=None,
-        kind="resource",
-    )
-    return name
-
-
 def check(token: str, policy: str) -> Callable[[Judge], Judge]:
     def register(judge: Judge) -> Judge:
         CHECKS.append(LiveCheck(token, policy, judge))

@@ -12,7 +12,6 @@ from compliance.live.registry import (
     Verdict,
     check,
     declared_at,
-    live_rule,
     passes,
 )
 from compliance.model.graph import GraphResource
@@ -240,15 +239,7 @@ def plan_keeps_recovery_points_long_enough(
         )
 
 
-OWNERSHIP = live_rule(
-    "live-s3-bucket-owner-enforced",
-    "S3 buckets disable ACLs: object ownership is BucketOwnerEnforced.",
-    "pci-dss@4.0.1:7.2.1",
-    "Set the bucket's ownership controls to BucketOwnerEnforced (aws.s3.BucketOwnershipControls).",
-)
-
-
-@check(BUCKET, OWNERSHIP)
+@check(BUCKET, "s3-bucket-acls-disabled")
 def bucket_owner_enforced(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
     answer = _bucket_answer(
         context, bucket, "get_bucket_ownership_controls", "OwnershipControlsNotFoundError"

@@ -19,7 +19,6 @@ from typing import Any
 from compliance.live import access, compute, keys, storage  # noqa: F401  (registers the checks)
 from compliance.live.account import Identity, LiveAccount, LiveCallError, Problem
 from compliance.live.registry import (
-    LIVE_ONLY,
     NOT_DECLARED,
     Context,
     LiveCheck,
@@ -142,13 +141,12 @@ def verify(
         stack_keys=stack_keys(graph),
     )
     levels = {policy.name: _level(policy, config) for policy in pack.policies}
-    levels |= {name: policy.enforcement for name, policy in LIVE_ONLY.items()}
     jobs = [
         (live_check, resource, policy)
         for resource in graph
         if resource.custom
         for live_check in checks_for(resource)
-        for policy in [pack.policy(live_check.policy) or LIVE_ONLY.get(live_check.policy)]
+        for policy in [pack.policy(live_check.policy)]
         if policy is not None and levels[policy.name] is not Enforcement.DISABLED
     ]
     started = datetime.now(UTC)

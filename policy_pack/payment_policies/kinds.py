@@ -50,6 +50,10 @@ PUBLIC_ACCESS_BLOCKS = of_type(
     "an S3 public access block", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 )
 BUCKET_VERSIONING = of_type("an S3 bucket versioning", "aws:s3/bucketVersioning:BucketVersioning")
+BUCKET_OWNERSHIP = of_type(
+    "S3 bucket ownership controls",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+)
 BUCKET_POLICIES = of_type("an S3 bucket policy", "aws:s3/bucketPolicy:BucketPolicy")
 BUCKET_LIFECYCLES = of_type(
     "an S3 bucket lifecycle configuration",

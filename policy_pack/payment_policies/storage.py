@@ -1,4 +1,5 @@
-"""S3 buckets: never public, always versioned, reachable only over TLS, their data disposed of."""
+"""S3 buckets: never public, ACLs off, always versioned, reachable only over TLS, their data
+disposed of."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from payment_policies.declare import (
 from payment_policies.identity import as_list, some_statement_holds, statements
 from payment_policies.kinds import (
     BUCKET_LIFECYCLES,
+    BUCKET_OWNERSHIP,
     BUCKET_POLICIES,
     BUCKET_VERSIONING,
     BUCKETS,
@@ -29,6 +31,7 @@ from payment_policies.kinds import (
 from payment_policies.props import block, given, is_on, known, read
 
 BUCKET_IDENTITY = ("bucket", "id")
+OWNER_ENFORCED = "BucketOwnerEnforced"
 PUBLIC_ACCESS_FLAGS = (
     "blockPublicAcls",
     "blockPublicPolicy",
@@ -66,6 +69,38 @@ s3_public_access_block = stack_policy(
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
     check=_public_access_blocked,
+)
+
+
+def _acls_disabled(stack: Stack, _: Config) -> Verdicts:
+    def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
+        controls = stack.linked(bucket, BUCKET_OWNERSHIP, "bucket", BUCKET_IDENTITY)
+        if not controls:
+            yield bucket, "bucket has no ownership controls: its ACLs still grant access"
+        for control in controls:
+            ownership = read(control.props, "rule.objectOwnership")
+            if ownership != OWNER_ENFORCED:
+                yield (
+                    control,
+                    f"object ownership is {ownership!r}, not {OWNER_ENFORCED!r}: ACLs still "
+                    "grant access",
+                )
+
+    return judge_each(stack.of(BUCKETS), judge)
+
+
+s3_acls_disabled = stack_policy(
+    name="s3-bucket-acls-disabled",
+    description="Every S3 bucket disables ACLs: its object ownership is BucketOwnerEnforced.",
+    severity=Severity.HIGH,
+    framework=pci("7.2.1"),
+    remediation_steps=(
+        "Add an aws.s3.BucketOwnershipControls for the bucket with rule object_ownership "
+        f"'{OWNER_ENFORCED}', so only the bucket policy and IAM grant access."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    inspects=BUCKETS,
+    check=_acls_disabled,
 )
 
 

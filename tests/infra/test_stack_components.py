@@ -81,6 +81,8 @@ def test_bucket_is_versioned_encrypted_archived_private_and_linked(
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled"
     assert rule["transitions"] == [{"days": 90, "storageClass": "GLACIER"}]
+    ownership = config("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "ownership")
+    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     block = config("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "public-access-block")
     assert all(
         block.inputs[flag] is True

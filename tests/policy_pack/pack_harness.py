@@ -158,6 +158,13 @@ def compliant_stack() -> dict[str, GraphResource]:
         links={"bucket": bucket},
         tagged=False,
     )
+    ownership = resource(
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "receipts-ownership",
+        {"rule": {"objectOwnership": "BucketOwnerEnforced"}},
+        links={"bucket": bucket},
+        tagged=False,
+    )
     public_access = resource(
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "receipts-public-access",
@@ -367,6 +374,7 @@ def compliant_stack() -> dict[str, GraphResource]:
             encryption,
             versioning,
             lifecycle,
+            ownership,
             public_access,
             tls_only,
             table,

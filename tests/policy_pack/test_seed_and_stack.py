@@ -210,6 +210,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
         "lambda-environment-encrypted",
         "lambda-runtime-supported",
         "required-tags",
+        "s3-bucket-acls-disabled",
         "s3-bucket-denies-insecure-transport",
         "s3-bucket-lifecycle",
         "stateful-resources-protected",
@@ -256,8 +257,8 @@ def _planted(stack: ResourceGraph, name: str, **inputs: object) -> ResourceGraph
 
 
 def _deleted(stack: ResourceGraph, resource_type: str) -> ResourceGraph:
-    """Our stack without its one `resource_type`, and nothing referring to it any more."""
-    (gone,) = [r for r in stack.resources if r.type == resource_type]
+    """Our stack without its first `resource_type`, and nothing referring to it any more."""
+    gone = next(r for r in stack.resources if r.type == resource_type)
     kept = []
     for r in stack.resources:
         if r is gone:
@@ -289,6 +290,10 @@ PLANTED_DEFECTS: dict[str, tuple[Callable[[ResourceGraph], ResourceGraph], str]]
     "WAF logging configuration deleted": (
         lambda s: _deleted(s, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"),
         "waf-web-acl-logging",
+    ),
+    "bucket ownership controls deleted (ACLs on)": (
+        lambda s: _deleted(s, "aws:s3/bucketOwnershipControls:BucketOwnershipControls"),
+        "s3-bucket-acls-disabled",
     ),
     "request validator deleted": (
         lambda s: _deleted(s, "aws:apigateway/requestValidator:RequestValidator"),

@@ -188,6 +188,18 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
         "uses a request validator that does not check the body (validateRequestBody: False)",
     ),
     (
+        "s3-bucket-acls-disabled",
+        without("receipts-ownership"),
+        "receipts",
+        "bucket has no ownership controls: its ACLs still grant access",
+    ),
+    (
+        "s3-bucket-acls-disabled",
+        changed("receipts-ownership", rule={"objectOwnership": "ObjectWriter"}),
+        "receipts-ownership",
+        "object ownership is 'ObjectWriter', not 'BucketOwnerEnforced'",
+    ),
+    (
         "s3-bucket-lifecycle",
         without("receipts-lifecycle"),
         "receipts",

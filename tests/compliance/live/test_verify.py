@@ -15,7 +15,7 @@ from botocore.awsrequest import AWSResponse
 
 from compliance.bench.local_account import REGION, function_zip
 from compliance.live.account import LiveAccount
-from compliance.live.registry import CHECKS, LIVE_ONLY
+from compliance.live.registry import CHECKS
 from compliance.live.verify import DRIFT_RULE
 from compliance.model.findings import Enforcement, Finding, Outcome, Source
 from compliance.model.graph import GraphResource, ResourceGraph
@@ -37,13 +37,10 @@ def client(service: str) -> Any:
     return boto3.session.Session(region_name=REGION).client(service)
 
 
-def test_every_live_check_verifies_a_policy_of_the_pack_or_a_live_rule(pack: PackInfo) -> None:
+def test_every_live_check_verifies_a_policy_of_the_pack(pack: PackInfo) -> None:
     assert CHECKS
-    unknown = {c.policy for c in CHECKS} - {p.name for p in pack.policies} - set(LIVE_ONLY)
+    unknown = {c.policy for c in CHECKS} - {p.name for p in pack.policies}
     assert unknown == set()
-    # A live rule is advisory until the pack files it: then the pack's policy replaces it.
-    assert set(LIVE_ONLY).isdisjoint(p.name for p in pack.policies)
-    assert {rule.enforcement for rule in LIVE_ONLY.values()} == {Enforcement.ADVISORY}
 
 
 def test_the_compliant_stack_verifies(
@@ -62,7 +59,7 @@ def test_the_compliant_stack_verifies(
     expected = {(c.policy, r.urn) for r in deployed for c in CHECKS if c.token == v7_token(r.type)}
     assert judged == expected
     assert len(expected) == live.checks
-    controls = {p.name: p.control_id for p in (*pack.policies, *LIVE_ONLY.values())}
+    controls = {p.name: p.control_id for p in pack.policies}
     assert all(f.controls == (controls[f.rule],) for f in live.findings)
 
 
@@ -255,7 +252,7 @@ DRIFTS: dict[str, tuple[Drift, str, str, str]] = {
             Bucket=_bucket(g),
             OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]},
         ),
-        "live-s3-bucket-owner-enforced",
+        "s3-bucket-acls-disabled",
         "bucket-payment-receipts",
         "ObjectWriter",
     ),
