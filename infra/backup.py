@@ -47,6 +47,14 @@ class Backup(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        # Governance mode (no changeable_for_days): recovery points cannot be deleted before
+        # their retention, while the lock itself stays removable by an administrator.
+        aws.backup.VaultLockConfiguration(
+            f"{name}-vault-lock",
+            backup_vault_name=self.vault.name,
+            min_retention_days=args.retention_days,
+            opts=child,
+        )
         self.plan = aws.backup.Plan(
             f"{name}-plan",
             name=args.names.stack_scoped("backup-plan"),

@@ -89,6 +89,8 @@ class LiveCheck:
 
 
 CHECKS: list[LiveCheck] = []
+
+
 def check(token: str, policy: str) -> Callable[[Judge], Judge]:
     def register(judge: Judge) -> Judge:
         CHECKS.append(LiveCheck(token, policy, judge))

@@ -70,6 +70,11 @@ DOMAIN_NAMES = of_type("an API Gateway custom domain", "aws:apigateway/domainNam
 BACKUP_VAULTS = of_type("a backup vault", "aws:backup/vault:Vault")
 FORCE_DESTROYABLE = any_of("an S3 bucket or backup vault", BUCKETS, BACKUP_VAULTS)
 BACKUP_PLANS = of_type("a backup plan", "aws:backup/plan:Plan")
+VAULT_LOCKS = of_type(
+    "a backup vault lock configuration",
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+)
+VAULT_POLICIES = of_type("a backup vault access policy", "aws:backup/vaultPolicy:VaultPolicy")
 BACKUP_SELECTIONS = of_type("a backup selection", "aws:backup/selection:Selection")
 REST_APIS = of_type("an API Gateway REST API", "aws:apigateway/restApi:RestApi")
 API_RESOURCES = of_type("an API Gateway resource", "aws:apigateway/resource:Resource")

@@ -1,15 +1,34 @@
-"""Recovery: point-in-time recovery, every table in a backup plan, backups kept long enough."""
+"""Recovery: point-in-time recovery, every table in a backup plan, backups taken daily, kept
+long enough and safe from deletion by hand."""
 
 from __future__ import annotations
 
 import fnmatch
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from payment_policies.declare import Config, Resource, Stack, pci, resource_policy, stack_policy
-from payment_policies.kinds import BACKUP_PLANS, BACKUP_SELECTIONS, TABLES
+from payment_policies.declare import (
+    Config,
+    Resource,
+    Stack,
+    Verdicts,
+    judge_each,
+    pci,
+    resource_policy,
+    stack_policy,
+)
+from payment_policies.identity import as_list, some_statement_holds
+from payment_policies.kinds import (
+    BACKUP_PLANS,
+    BACKUP_SELECTIONS,
+    BACKUP_VAULTS,
+    TABLES,
+    VAULT_LOCKS,
+    VAULT_POLICIES,
+)
 from payment_policies.props import (
     block,
     blocks,
@@ -149,4 +168,58 @@ backup_frequency = resource_policy(
     enforcement=EnforcementLevel.MANDATORY,
     applies_to=BACKUP_PLANS,
     check=_backup_frequency,
+)
+
+
+VAULT_IDENTITY = ("name", "id")
+DELETE_RECOVERY_POINT = "backup:DeleteRecoveryPoint"
+
+
+def _denies_deletion(statement: dict[str, Any]) -> bool:
+    """A Deny of deleting recovery points to everyone, whatever else it names."""
+    return (
+        statement.get("Effect") == "Deny"
+        and statement.get("Principal") in ("*", {"AWS": "*"})
+        and any(
+            isinstance(action, str)
+            and fnmatch.fnmatchcase(DELETE_RECOVERY_POINT.lower(), action.lower())
+            for action in as_list(statement.get("Action"))
+        )
+    )
+
+
+def _recovery_points_locked(stack: Stack, _: Config) -> Verdicts:
+    def judge(vault: Resource) -> Iterator[tuple[Resource | None, str]]:
+        if stack.linked(vault, VAULT_LOCKS, "backupVaultName", VAULT_IDENTITY):
+            return
+        found = [
+            (policy, "policy", policy.props.get("policy"))
+            for policy in stack.linked(vault, VAULT_POLICIES, "backupVaultName", VAULT_IDENTITY)
+        ]
+        if not some_statement_holds(found, _denies_deletion):
+            yield (
+                vault,
+                "vault has no lock configuration and no access policy denying "
+                f"{DELETE_RECOVERY_POINT} to everyone: its recovery points can be deleted by hand",
+            )
+
+    return judge_each(stack.of(BACKUP_VAULTS), judge)
+
+
+backup_vault_locked = stack_policy(
+    name="backup-vault-locked",
+    description=(
+        "Recovery points cannot be deleted by hand: every backup vault has a lock "
+        "configuration, or an access policy denying backup:DeleteRecoveryPoint."
+    ),
+    severity=Severity.HIGH,
+    framework=pci("12.10.1"),
+    remediation_steps=(
+        "Add an aws.backup.VaultLockConfiguration for the vault (min_retention_days at most the "
+        "plan's retention), or an aws.backup.VaultPolicy with a statement denying "
+        "backup:DeleteRecoveryPoint to Principal '*'."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    inspects=BACKUP_VAULTS,
+    check=_recovery_points_locked,
 )

@@ -114,6 +114,10 @@ def test_backup_plan_runs_daily_at_3_utc_keeps_30_days_and_selects_every_table(
     assert rule["schedule"] == "cron(0 3 * * ? *)"
     assert rule["lifecycle"] == {"deleteAfter": 30}
     assert stack.linked(plan, "rules") == [vault]
+    lock = stack.one("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+    assert stack.linked(lock, "backupVaultName") == [vault]
+    assert lock.inputs["minRetentionDays"] == 30
+    assert "changeableForDays" not in lock.inputs
     role = stack.one("aws:iam/role:Role", "payments-backup-role")
     assert statements(role.inputs["assumeRolePolicy"])[0]["Principal"] == {
         "Service": "backup.amazonaws.com"

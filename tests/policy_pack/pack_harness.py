@@ -191,6 +191,13 @@ def compliant_stack() -> dict[str, GraphResource]:
         protect=True,
     )
     vault = resource("aws:backup/vault:Vault", "vault", {"kmsKeyArn": KEY_ARN}, protect=True)
+    vault_lock = resource(
+        "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+        "vault-lock",
+        {"minRetentionDays": 35},
+        links={"backupVaultName": vault},
+        tagged=False,
+    )
     plan = resource(
         "aws:backup/plan:Plan",
         "daily",
@@ -379,6 +386,7 @@ def compliant_stack() -> dict[str, GraphResource]:
             tls_only,
             table,
             vault,
+            vault_lock,
             plan,
             role,
             selection,

@@ -201,6 +201,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
         "apigateway-request-validation",
         "apigateway-stage-access-logging",
         "backup-vault-encrypted-with-cmk",
+        "backup-vault-locked",
         "cloudwatch-log-group-encrypted",
         "cloudwatch-log-retention",
         "dynamodb-deletion-protection",
@@ -294,6 +295,10 @@ PLANTED_DEFECTS: dict[str, tuple[Callable[[ResourceGraph], ResourceGraph], str]]
     "bucket ownership controls deleted (ACLs on)": (
         lambda s: _deleted(s, "aws:s3/bucketOwnershipControls:BucketOwnershipControls"),
         "s3-bucket-acls-disabled",
+    ),
+    "backup vault lock deleted": (
+        lambda s: _deleted(s, "aws:backup/vaultLockConfiguration:VaultLockConfiguration"),
+        "backup-vault-locked",
     ),
     "request validator deleted": (
         lambda s: _deleted(s, "aws:apigateway/requestValidator:RequestValidator"),

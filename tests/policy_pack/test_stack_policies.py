@@ -92,6 +92,29 @@ def named_log_group(group_name: str) -> Callable[[Stack], Stack]:
     return change
 
 
+DENY_DELETION = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
+    "Resource": "*",
+}
+
+
+def with_vault_policy(statement: dict[str, object]) -> Callable[[Stack], Stack]:
+    def change(stack: Stack) -> Stack:
+        document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        vault_policy = resource(
+            "aws:backup/vaultPolicy:VaultPolicy",
+            "vault-policy",
+            {"policy": document},
+            links={"backupVaultName": stack["vault"]},
+            tagged=False,
+        )
+        return stack | {"vault-policy": vault_policy}
+
+    return change
+
+
 OTHER_REGION_DENY = json.loads(
     json.dumps(REGION_DENY).replace('"eu-west-1"', '"eu-west-1", "us-east-1"')
 )
@@ -198,6 +221,29 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
         changed("receipts-ownership", rule={"objectOwnership": "ObjectWriter"}),
         "receipts-ownership",
         "object ownership is 'ObjectWriter', not 'BucketOwnerEnforced'",
+    ),
+    (
+        "backup-vault-locked",
+        without("vault-lock"),
+        "vault",
+        "vault has no lock configuration and no access policy denying backup:DeleteRecoveryPoint",
+    ),
+    (
+        "backup-vault-locked",
+        composed(
+            without("vault-lock"),
+            with_vault_policy(
+                {**DENY_DELETION, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}
+            ),
+        ),
+        "vault",
+        "its recovery points can be deleted by hand",
+    ),
+    (
+        "backup-vault-locked",
+        composed(without("vault-lock"), with_vault_policy({**DENY_DELETION, "Effect": "Allow"})),
+        "vault",
+        "its recovery points can be deleted by hand",
     ),
     (
         "s3-bucket-lifecycle",
@@ -512,3 +558,28 @@ def test_two_functions_sharing_a_log_group_fail_and_a_named_own_group_passes(
         named_log_group("/aws/lambda/processor-prod"),
     )(stack)
     assert stack_verdict(pack, "lambda-logs-own-group", named, "processor")[0] == "pass"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        DENY_DELETION,
+        {**DENY_DELETION, "Action": "backup:*"},
+        {**DENY_DELETION, "Principal": {"AWS": "*"}},
+    ],
+)
+def test_a_vault_policy_denying_deletion_to_everyone_stands_in_for_a_lock(
+    pack: PolicyPackProcess, statement: dict[str, object]
+) -> None:
+    stack = composed(without("vault-lock"), with_vault_policy(statement))(compliant_stack())
+
+    assert stack_verdict(pack, "backup-vault-locked", stack, "vault") == ("pass", [])
+
+
+def test_a_vault_policy_unknown_in_preview_cannot_stand_in_for_a_lock(
+    pack: PolicyPackProcess,
+) -> None:
+    stack = composed(without("vault-lock"), with_vault_policy(DENY_DELETION))(compliant_stack())
+    stack = changed("vault-policy", policy=UNKNOWN)(stack)
+
+    assert stack_verdict(pack, "backup-vault-locked", stack, "vault")[0] == "not-run"
