@@ -31,6 +31,8 @@ SUPPORTED_RUNTIMES = ("python3.12", "python3.13")
 # The resources the stack wires together, found by their inventory names.
 CODE_BUCKET = "lambda-code"
 RECEIPTS_BUCKET = "payment-receipts"
+AUDIT_TRAIL_BUCKET = "audit-trail"
+"""The bucket the stack's audit trail writes to: the stack's own, never an inventory entry."""
 TRANSACTIONS_TABLE = "transactions"
 CUSTOMERS_TABLE = "customers"
 API_FUNCTION = "payment-processor"
@@ -261,6 +263,12 @@ def parse_inventory(document: object, source: str, settings: Settings) -> Invent
         _function(item, ["lambdaFunctions", i], settings, fail)
         for i, item in enumerate(document["lambdaFunctions"])
     )
+    for index, spec in enumerate(buckets):
+        if spec.name == AUDIT_TRAIL_BUCKET:
+            fail(
+                ["s3Buckets", index, "name"],
+                f"{AUDIT_TRAIL_BUCKET!r} is the name of the stack's own audit-trail bucket",
+            )
     for section, names, wired, why in (
         ("s3Buckets", buckets, CODE_BUCKET, "the functions' code is uploaded to it"),
         ("s3Buckets", buckets, RECEIPTS_BUCKET, "the payment processor writes receipts to it"),

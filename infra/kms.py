@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.audit_trail import trail_arn
 from infra.iam import LambdaRole, role_arn
 from infra.naming import Names
 
@@ -28,10 +29,14 @@ FUNCTION_KEY_SERVICES = ("dynamodb", "s3", "ssm", "lambda")
 
 
 def key_policy(
-    account_id: pulumi.Output[str], region: str, user_role_names: Sequence[str]
+    account_id: pulumi.Output[str],
+    region: str,
+    user_role_names: Sequence[str],
+    trail_arn: pulumi.Input[str],
 ) -> pulumi.Output[str]:
     """IAM in this account administers the key; the named functions' roles (only through the
-    services that store their data, in the region), Logs in the region and alarms may use it."""
+    services that store their data, in the region), Logs in the region, alarms and the stack's
+    audit trail may use it."""
     functions_use_key = [
         {
             "Sid": "PaymentFunctionsUseKeyViaTheirServices",
@@ -84,6 +89,21 @@ def key_policy(
                     },
                 },
                 {
+                    "Sid": "CloudTrailEncryptsTheAuditTrail",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceArn": trail_arn},
+                        "StringLike": {
+                            "kms:EncryptionContext:aws:cloudtrail:arn": pulumi.Output.concat(
+                                "arn:aws:cloudtrail:*:", account_id, ":trail/*"
+                            )
+                        },
+                    },
+                },
+                {
                     "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
                     "Effect": "Allow",
                     "Principal": {"Service": "cloudwatch.amazonaws.com"},
@@ -112,7 +132,10 @@ class Key(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=key_policy(
-                args.account_id, args.region, [user.role_name for user in args.users]
+                args.account_id,
+                args.region,
+                [user.role_name for user in args.users],
+                trail_arn(args.region, args.account_id, args.names.audit_trail),
             ),
             tags=dict(args.tags),
             # KMS refuses a policy naming a principal that does not exist yet.

@@ -62,6 +62,10 @@ class Names:
         return f"/payments/{self.suffix}/identifier-key"
 
     @property
+    def audit_trail(self) -> str:
+        return self.stack_scoped("audit-trail")
+
+    @property
     def key_alias(self) -> str:
         return f"alias/payments-{self.suffix}"
 

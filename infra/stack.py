@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.api import PaymentApi, PaymentApiArgs
+from infra.audit_trail import AuditTrail, AuditTrailArgs
 from infra.backup import Backup, BackupArgs
 from infra.config import PROJECT_ROOT, Settings, load_settings
 from infra.database import Table, TableArgs
@@ -14,6 +15,7 @@ from infra.functions import Function, FunctionArgs, powertools_layer_arn
 from infra.iam import LambdaRole, LambdaRoleArgs, PaymentData
 from infra.inventory import (
     API_FUNCTION,
+    AUDIT_TRAIL_BUCKET,
     CODE_BUCKET,
     CUSTOMERS_TABLE,
     PAYMENT_DATA_PACKAGES,
@@ -120,6 +122,20 @@ def _register(
         ).table
         for spec in inventory.tables
     }
+    trail = AuditTrail(
+        "payments-audit-trail",
+        AuditTrailArgs(
+            names=names,
+            region=settings.region,
+            account_id=account_id,
+            log_bucket_name=bucket_name(AUDIT_TRAIL_BUCKET),
+            kms_key_arn=key.arn,
+            bucket_names=[bucket_name(spec.name) for spec in inventory.buckets],
+            table_names=[names.table(spec.name) for spec in inventory.tables],
+            tags=tags,
+            protect=protect,
+        ),
+    ).trail
     Backup(
         "payments-backup",
         BackupArgs(
@@ -206,6 +222,7 @@ def _register(
     )
     outputs: dict[str, pulumi.Output[Any]] = {
         "kmsKeyArn": key.arn,
+        "auditTrailArn": trail.arn,
         "bucketArns": pulumi.Output.from_input({n: b.arn for n, b in buckets.items()}),
         "bucketNames": pulumi.Output.from_input({n: b.bucket for n, b in buckets.items()}),
         "tableArns": pulumi.Output.from_input({n: t.arn for n, t in tables.items()}),

@@ -1,7 +1,8 @@
 """S3 buckets: versioned, SSE-KMS with the stack's key, Glacier after 90 days, private, TLS only."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -15,16 +16,24 @@ class BucketArgs:
     kms_key_arn: pulumi.Input[str]
     tags: Mapping[str, str]
     protect: bool
+    grants: Sequence[Mapping[str, Any]] = ()
+    """Statements the bucket policy adds to its TLS-only denials (a service delivering to it)."""
 
 
-def tls_only_policy(physical_name: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Deny every request over plain HTTP or TLS older than 1.2.
+def bucket_arn(physical_name: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:aws:s3:::", physical_name)
+
+
+def tls_only_policy(
+    physical_name: pulumi.Input[str], grants: Sequence[Mapping[str, Any]] = ()
+) -> pulumi.Output[str]:
+    """Deny every request over plain HTTP or TLS older than 1.2; allow what `grants` allow.
 
     Built from the bucket's physical name rather than its `arn` output, so the document is known
     during a first preview and the policy pack can judge it before anything is created.
     """
-    bucket_arn = pulumi.Output.concat("arn:aws:s3:::", physical_name)
-    resources = [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")]
+    arn = bucket_arn(physical_name)
+    resources = [arn, pulumi.Output.concat(arn, "/*")]
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
@@ -45,6 +54,7 @@ def tls_only_policy(physical_name: pulumi.Input[str]) -> pulumi.Output[str]:
                     "Resource": resources,
                     "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
                 },
+                *grants,
             ],
         }
     )
@@ -54,6 +64,7 @@ class Bucket(pulumi.ComponentResource):
     """`payments:storage:Bucket`: a bucket and the configuration resources linked to it."""
 
     bucket: aws.s3.Bucket
+    policy: aws.s3.BucketPolicy
 
     def __init__(
         self, name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None
@@ -120,10 +131,10 @@ class Bucket(pulumi.ComponentResource):
             restrict_public_buckets=True,
             opts=child,
         )
-        aws.s3.BucketPolicy(
+        self.policy = aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=self.bucket.id,
-            policy=tls_only_policy(args.physical_name),
+            policy=tls_only_policy(args.physical_name, args.grants),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
         )
         self.register_outputs({"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn})

@@ -9,6 +9,7 @@ from pulumi_policy import Policy
 
 from payment_policies import (  # noqa: F401 - imported to declare their policies
     api,
+    audit_trail,
     encryption,
     http_api,
     identity,

@@ -60,6 +60,7 @@ BUCKET_LIFECYCLES = of_type(
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
 )
 TABLES = of_type("a DynamoDB table", "aws:dynamodb/table:Table")
+TRAILS = of_type("a CloudTrail trail", "aws:cloudtrail/trail:Trail")
 FUNCTIONS = of_type("a Lambda function", "aws:lambda/function:Function")
 LOG_GROUPS = of_type("a CloudWatch log group", "aws:cloudwatch/logGroup:LogGroup")
 TOPICS = of_type("an SNS topic", "aws:sns/topic:Topic")

@@ -109,6 +109,15 @@ def known(value: Any, path: str) -> Any:
     return value
 
 
+def contains_unknown(value: Any) -> bool:
+    """Whether `value`, or anything nested in it, is unknown during preview."""
+    if isinstance(value, dict):
+        return any(contains_unknown(item) for item in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(item) for item in value)
+    return is_unknown(value)
+
+
 def known_within(value: Any, path: str) -> Any:
     """`value` when nothing in it is unknown; the first unknown in it raises as `known` does."""
     if isinstance(value, dict):

@@ -183,12 +183,41 @@ def compliant_stack() -> dict[str, GraphResource]:
         "aws:dynamodb/table:Table",
         "transactions",
         {
+            "name": "transactions",
             "billingMode": "PAY_PER_REQUEST",
             "deletionProtectionEnabled": True,
             "pointInTimeRecovery": {"enabled": True},
             "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN},
         },
         protect=True,
+    )
+    trail = resource(
+        "aws:cloudtrail/trail:Trail",
+        "audit-trail",
+        {
+            "s3BucketName": "audit-logs-123456789012",
+            "enableLogging": True,
+            "enableLogFileValidation": True,
+            "kmsKeyId": KEY_ARN,
+            "eventSelectors": [
+                {
+                    "readWriteType": "All",
+                    "includeManagementEvents": True,
+                    "dataResources": [
+                        {
+                            "type": "AWS::S3::Object",
+                            "values": ["arn:aws:s3:::receipts-123456789012/"],
+                        },
+                        {
+                            "type": "AWS::DynamoDB::Table",
+                            "values": [
+                                "arn:aws:dynamodb:eu-west-1:123456789012:table/transactions"
+                            ],
+                        },
+                    ],
+                }
+            ],
+        },
     )
     vault = resource("aws:backup/vault:Vault", "vault", {"kmsKeyArn": KEY_ARN}, protect=True)
     vault_lock = resource(
@@ -385,6 +414,7 @@ def compliant_stack() -> dict[str, GraphResource]:
             public_access,
             tls_only,
             table,
+            trail,
             vault,
             vault_lock,
             plan,

@@ -198,6 +198,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
         "apigateway-method-authorization",
         "apigateway-endpoint-type",
         "apigateway-no-data-trace",
+        "audit-trail-records-data-access",
         "apigateway-request-validation",
         "apigateway-stage-access-logging",
         "backup-vault-encrypted-with-cmk",
@@ -295,6 +296,14 @@ PLANTED_DEFECTS: dict[str, tuple[Callable[[ResourceGraph], ResourceGraph], str]]
     "bucket ownership controls deleted (ACLs on)": (
         lambda s: _deleted(s, "aws:s3/bucketOwnershipControls:BucketOwnershipControls"),
         "s3-bucket-acls-disabled",
+    ),
+    "audit trail deleted": (
+        lambda s: _deleted(s, "aws:cloudtrail/trail:Trail"),
+        "audit-trail-records-data-access",
+    ),
+    "audit trail's log file validation off": (
+        lambda s: _planted(s, "payments-audit-trail", enableLogFileValidation=False),
+        "audit-trail-records-data-access",
     ),
     "backup vault lock deleted": (
         lambda s: _deleted(s, "aws:backup/vaultLockConfiguration:VaultLockConfiguration"),

@@ -92,6 +92,33 @@ def named_log_group(group_name: str) -> Callable[[Stack], Stack]:
     return change
 
 
+RECEIPTS_OBJECTS = ["arn:aws:s3:::receipts-123456789012/"]
+TRANSACTIONS_ARN = ["arn:aws:dynamodb:eu-west-1:123456789012:table/transactions"]
+
+
+def with_selectors(
+    *,
+    readWriteType: str = "All",
+    s3: list[str] = RECEIPTS_OBJECTS,
+    table: list[str] = TRANSACTIONS_ARN,
+) -> Callable[[Stack], Stack]:
+    selector = {
+        "readWriteType": readWriteType,
+        "dataResources": [
+            {"type": "AWS::S3::Object", "values": s3},
+            {"type": "AWS::DynamoDB::Table", "values": table},
+        ],
+    }
+    return changed("audit-trail", eventSelectors=[selector])
+
+
+def advanced(*field_selectors: dict[str, object]) -> dict[str, object]:
+    return {
+        "name": "data",
+        "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, *field_selectors],
+    }
+
+
 DENY_DELETION = {
     "Effect": "Deny",
     "Principal": "*",
@@ -221,6 +248,54 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
         changed("receipts-ownership", rule={"objectOwnership": "ObjectWriter"}),
         "receipts-ownership",
         "object ownership is 'ObjectWriter', not 'BucketOwnerEnforced'",
+    ),
+    (
+        "audit-trail-records-data-access",
+        without("audit-trail"),
+        "receipts",
+        "no CloudTrail trail of the stack records reads and writes of its objects",
+    ),
+    (
+        "audit-trail-records-data-access",
+        without("audit-trail"),
+        "transactions",
+        "records reads and writes of its items (data events for AWS::DynamoDB::Table)",
+    ),
+    (
+        "audit-trail-records-data-access",
+        with_selectors(readWriteType="ReadOnly"),
+        "receipts",
+        "no CloudTrail trail of the stack records writes of its objects",
+    ),
+    (
+        "audit-trail-records-data-access",
+        with_selectors(s3=["arn:aws:s3:::receipts-123456789012/invoices/"]),
+        "receipts",
+        "records reads and writes of its objects",
+    ),
+    (
+        "audit-trail-records-data-access",
+        with_selectors(table=["arn:aws:dynamodb:eu-west-1:123456789012:table/customers"]),
+        "transactions",
+        "records reads and writes of its items",
+    ),
+    (
+        "audit-trail-records-data-access",
+        changed("audit-trail", enableLogFileValidation=False),
+        "audit-trail",
+        "trail does not validate its log files",
+    ),
+    (
+        "audit-trail-records-data-access",
+        changed("audit-trail", kmsKeyId=...),
+        "audit-trail",
+        "trail does not encrypt its log files with a KMS key",
+    ),
+    (
+        "audit-trail-records-data-access",
+        changed("audit-trail", enableLogging=False),
+        "receipts",
+        "no CloudTrail trail of the stack records reads and writes",
     ),
     (
         "backup-vault-locked",
@@ -583,3 +658,124 @@ def test_a_vault_policy_unknown_in_preview_cannot_stand_in_for_a_lock(
     stack = changed("vault-policy", policy=UNKNOWN)(stack)
 
     assert stack_verdict(pack, "backup-vault-locked", stack, "vault")[0] == "not-run"
+
+
+@pytest.mark.parametrize(
+    "selectors",
+    [
+        {
+            "eventSelectors": [
+                {
+                    "dataResources": [
+                        {"type": "AWS::S3::Object", "values": ["arn:aws:s3"]},
+                        {"type": "AWS::DynamoDB::Table", "values": ["arn:aws:dynamodb"]},
+                    ]
+                }
+            ]
+        },
+        {
+            "eventSelectors": [
+                {
+                    "readWriteType": "ReadOnly",
+                    "dataResources": [
+                        {"type": "AWS::S3::Object", "values": RECEIPTS_OBJECTS},
+                        {"type": "AWS::DynamoDB::Table", "values": TRANSACTIONS_ARN},
+                    ],
+                },
+                {
+                    "readWriteType": "WriteOnly",
+                    "dataResources": [
+                        {"type": "AWS::S3::Object", "values": RECEIPTS_OBJECTS},
+                        {"type": "AWS::DynamoDB::Table", "values": TRANSACTIONS_ARN},
+                    ],
+                },
+            ]
+        },
+        {
+            "eventSelectors": [],
+            "advancedEventSelectors": [
+                advanced(
+                    {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                    {"field": "resources.ARN", "startsWith": RECEIPTS_OBJECTS},
+                ),
+                advanced({"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]}),
+            ],
+        },
+        {
+            "eventSelectors": UNKNOWN,
+            "advancedEventSelectors": [
+                advanced({"field": "resources.type", "equals": ["AWS::S3::Object"]}),
+                advanced(
+                    {"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]},
+                    {"field": "resources.ARN", "equals": TRANSACTIONS_ARN},
+                ),
+            ],
+        },
+    ],
+    ids=[
+        "all-buckets-and-tables",
+        "read-and-write-selectors",
+        "advanced",
+        "advanced-beside-unknown",
+    ],
+)
+def test_data_events_recorded_in_any_selector_shape_pass(
+    pack: PolicyPackProcess, selectors: dict[str, object]
+) -> None:
+    stack = changed("audit-trail", **selectors)(compliant_stack())
+
+    for subject in ("receipts", "transactions", "audit-trail"):
+        assert stack_verdict(pack, "audit-trail-records-data-access", stack, subject) == (
+            "pass",
+            [],
+        )
+
+
+@pytest.mark.parametrize(
+    "narrowed",
+    [
+        advanced(
+            {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+            {"field": "eventName", "equals": ["GetObject"]},
+        ),
+        advanced(
+            {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+            {"field": "readOnly", "equals": ["true"]},
+        ),
+        advanced(
+            {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+            {"field": "resources.ARN", "notStartsWith": ["arn:aws:s3:::other/"]},
+        ),
+    ],
+    ids=["some-events", "reads-only", "exclusions"],
+)
+def test_an_advanced_selector_short_of_all_access_does_not_record_it(
+    pack: PolicyPackProcess, narrowed: dict[str, object]
+) -> None:
+    stack = changed("audit-trail", eventSelectors=[], advancedEventSelectors=[narrowed])(
+        compliant_stack()
+    )
+
+    assert stack_verdict(pack, "audit-trail-records-data-access", stack, "receipts")[0] == "fail"
+
+
+def test_selectors_unknown_in_preview_leave_the_policy_unable_to_run(
+    pack: PolicyPackProcess,
+) -> None:
+    stack = changed("audit-trail", eventSelectors=UNKNOWN, advancedEventSelectors=UNKNOWN)(
+        compliant_stack()
+    )
+
+    assert stack_verdict(pack, "audit-trail-records-data-access", stack, "receipts")[0] == "not-run"
+
+
+def test_the_bucket_a_trail_writes_to_is_the_record_itself(pack: PolicyPackProcess) -> None:
+    stack = compliant_stack()
+    stack["audit-logs"] = resource(
+        "aws:s3/bucket:Bucket", "audit-logs", {"bucket": "audit-logs-123456789012"}, protect=True
+    )
+
+    assert stack_verdict(pack, "audit-trail-records-data-access", stack, "audit-logs") == (
+        "pass",
+        [],
+    )
