@@ -112,8 +112,16 @@ CHECKS_BY_CONTROL: dict[str, tuple[str, ...]] = {
         "CKV2_AWS_4",  # API Gateway stage logging level
         "CKV2_AWS_31",  # WAF logging configuration
         "CKV2_AWS_62",  # S3 bucket reports object events
+        "CKV_AWS_251",  # CloudTrail trail logging on
+        "CKV_AWS_67",  # CloudTrail trail records every region
+        "CKV2_AWS_10",  # CloudTrail trail delivers to CloudWatch Logs
+        "CKV_AWS_252",  # CloudTrail trail notifies an SNS topic of each log file
     ),
-    _pci("10.3.2"): ("CKV_AWS_158",),  # CloudWatch log group encrypted with KMS
+    _pci("10.3.2"): (
+        "CKV_AWS_158",  # CloudWatch log group encrypted with KMS
+        "CKV_AWS_35",  # CloudTrail log files encrypted with KMS
+        "CKV_AWS_36",  # CloudTrail log file validation
+    ),
     _pci("10.5.1"): (
         "CKV_AWS_66",  # CloudWatch log group retention set
         "CKV_AWS_338",  # CloudWatch log group kept at least a year

@@ -29,6 +29,7 @@ def component_args() -> list[type]:
 
 def test_every_component_has_an_args_dataclass() -> None:
     assert {cls.__name__ for cls in component_args()} == {
+        "AuditTrailArgs",
         "BackupArgs",
         "BucketArgs",
         "FunctionArgs",

@@ -27,6 +27,7 @@ def test_every_custom_resource_sits_in_a_payments_component(stack: StackRun) -> 
         "payments:storage:Bucket",
         "payments:database:Table",
         "payments:backup:Plan",
+        "payments:audit:Trail",
         "payments:iam:LambdaRole",
         "payments:functions:Function",
         "payments:waf:WebAcl",
@@ -242,3 +243,44 @@ def test_alarms_cover_every_function_table_and_the_api_and_a_dashboard_shows_the
     charted = {m[3] for widget in body["widgets"] for m in widget["properties"]["metrics"]}
     assert {f"{name}-prod" for name in (*FUNCTIONS, *TABLES)} <= charted
     assert {widget["properties"]["region"] for widget in body["widgets"]} == {REGION}
+
+
+def test_audit_trail_records_every_payment_bucket_and_table_in_a_validated_encrypted_log(
+    stack: StackRun,
+) -> None:
+    trail = stack.one("aws:cloudtrail/trail:Trail")
+    key = stack.one("aws:kms/key:Key")
+    assert trail.inputs["enableLogging"] is True
+    assert trail.inputs["enableLogFileValidation"] is True
+    assert trail.inputs["isMultiRegionTrail"] is False
+    assert stack.linked(trail, "kmsKeyId") == [key]
+    (log_bucket,) = stack.linked(trail, "s3BucketName")
+    assert log_bucket.inputs["bucket"] == f"{ACCOUNT_ID}-audit-trail-prod"
+    (selector,) = trail.inputs["eventSelectors"]
+    assert selector["readWriteType"] == "All"
+    recorded = {r["type"]: set(r["values"]) for r in selector["dataResources"]}
+    assert recorded == {
+        "AWS::S3::Object": {
+            f"arn:aws:s3:::{ACCOUNT_ID}-{name}-prod/"
+            for name in ("payment-documents", "payment-receipts", "lambda-code")
+        },
+        "AWS::DynamoDB::Table": {
+            f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}-prod"
+            for name in ("transactions", "customers")
+        },
+    }
+    (policy,) = [
+        p
+        for p in stack.of_type("aws:s3/bucketPolicy:BucketPolicy")
+        if stack.linked(p, "bucket") == [log_bucket]
+    ]
+    trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT_ID}:trail/payments-audit-trail-prod"
+    grants = {s["Sid"]: s for s in statements(policy.inputs["policy"]) if s["Effect"] == "Allow"}
+    assert set(grants) == {"CloudTrailChecksTheBucketAcl", "CloudTrailDeliversLogFiles"}
+    for grant in grants.values():
+        assert grant["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+        assert grant["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn
+    key_grant = next(
+        s for s in statements(key.inputs["policy"]) if s["Sid"] == "CloudTrailEncryptsTheAuditTrail"
+    )
+    assert key_grant["Condition"]["StringEquals"] == {"aws:SourceArn": trail_arn}

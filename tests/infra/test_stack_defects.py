@@ -394,13 +394,12 @@ def test_j_protection_can_be_lifted_for_non_production_stacks(unprotected: Stack
 
 
 def test_also_bucket_names_carry_the_account_id_or_the_configured_prefix(stack: StackRun) -> None:
+    buckets = ("payment-documents", "payment-receipts", "lambda-code", "audit-trail")
     names = {b.inputs["bucket"] for b in stack.of_type("aws:s3/bucket:Bucket")}
-    assert names == {
-        f"{ACCOUNT_ID}-{n}-prod" for n in ("payment-documents", "payment-receipts", "lambda-code")
-    }
+    assert names == {f"{ACCOUNT_ID}-{n}-prod" for n in buckets}
     prefixed = run_stack(bucketPrefix="acme-payments")
     assert {b.inputs["bucket"] for b in prefixed.of_type("aws:s3/bucket:Bucket")} == {
-        f"acme-payments-{n}-prod" for n in ("payment-documents", "payment-receipts", "lambda-code")
+        f"acme-payments-{n}-prod" for n in buckets
     }
 
 

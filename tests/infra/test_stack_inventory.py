@@ -168,6 +168,12 @@ BAD_INVENTORIES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] 
         "duplicate name 'payment-receipts', first at $.s3Buckets[1].name",
     ),
     (
+        "bucket named as the audit trail's",
+        lambda d: d["s3Buckets"].append({"name": "audit-trail"}),
+        "$.s3Buckets[3].name",
+        "'audit-trail' is the name of the stack's own audit-trail bucket",
+    ),
+    (
         "duplicate table",
         lambda d: d["dynamoTables"].append(copy.deepcopy(d["dynamoTables"][0])),
         "$.dynamoTables[2].name",

@@ -15,6 +15,7 @@ def test_stack_exports_the_seed_outputs_and_useful_extras(stack: StackRun) -> No
         "apiEndpoint",
         "paymentUrl",
         "alarmTopicArn",
+        "auditTrailArn",
         "dashboardName",
         "migrationSummary",
     }

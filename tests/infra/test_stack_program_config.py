@@ -205,6 +205,7 @@ def test_without_payment_data_code_no_function_role_may_use_the_key(tmp_path: Pa
     assert [s["Sid"] for s in json.loads(key.inputs["policy"])["Statement"]] == [
         "AccountIamPoliciesGrantUse",
         "CloudWatchLogsInRegionEncryptLogGroups",
+        "CloudTrailEncryptsTheAuditTrail",
         "CloudWatchAlarmsPublishToEncryptedTopic",
     ]
     assert not {r.urn for r in run.of_type("aws:iam/role:Role")} & set(key.dependencies)

@@ -27,6 +27,10 @@ TERRAFORM_TYPES = {
         "aws_s3_bucket_lifecycle_configuration"
     ),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "aws_s3_bucket_public_access_block",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "aws_s3_bucket_ownership_controls",
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": (
+        "aws_backup_vault_lock_configuration"
+    ),
     "aws:s3/bucketPolicy:BucketPolicy": "aws_s3_bucket_policy",
     "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
     "aws:s3/bucketObject:BucketObject": "aws_s3_bucket_object",
