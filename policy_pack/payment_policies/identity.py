@@ -1,8 +1,10 @@
-"""IAM: least privilege on data, read from the policy documents a resource carries, and no
-broad AWS-managed policies."""
+"""IAM: least privilege, read from the policy documents a resource carries: no wildcard actions,
+no data on wildcard resources, no decryption with every key, named resources, and no broad
+AWS-managed policies."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -79,19 +81,52 @@ def _data_actions(statement: dict[str, Any], services: list[str]) -> list[str]:
     ]
 
 
-def _no_wildcard_data_access(resource: Resource, config: Config) -> Iterator[str]:
-    services = [service.lower() for service in config["dataServices"]]
+_SERVICE_WILDCARD = re.compile(r"\*|\*:\*|[\w-]+:\*")
+_TYPE_WILDCARD = re.compile(r"[A-Za-z-]+[/:]\*")
+
+
+def is_wildcard_resource(resource: Any) -> bool:
+    """`*`, or an ARN naming every resource of a kind: any region or account (`arn:aws:logs:*:*:*`),
+    every bucket (`arn:aws:s3:::*`), every resource of a type (`...:table/*`)."""
+    if not isinstance(resource, str):
+        return False
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return False
+    _, _, service, region, account, name = parts
+    if "*" in region or "*" in account:
+        return True
+    if service == "s3":
+        return name.startswith("*")
+    return name == "*" or bool(_TYPE_WILDCARD.fullmatch(name))
+
+
+def _allows(resource: Resource) -> Iterator[tuple[str, dict[str, Any]]]:
     for where, document in documents(resource):
         for statement in statements(document, where):
-            if statement.get("Effect") != "Allow" or "*" not in as_list(statement.get("Resource")):
-                continue
-            if actions := _data_actions(statement, services):
-                yield f'{where} allows data actions {actions} on Resource "*"'
+            if statement.get("Effect") == "Allow":
+                yield where, statement
+
+
+def _wildcards(statement: dict[str, Any]) -> list[str]:
+    return [r for r in as_list(statement.get("Resource")) if is_wildcard_resource(r)]
+
+
+def _no_wildcard_data_access(resource: Resource, config: Config) -> Iterator[str]:
+    services = [service.lower() for service in config["dataServices"]]
+    for where, statement in _allows(resource):
+        if (wildcards := _wildcards(statement)) and (actions := _data_actions(statement, services)):
+            yield f"{where} allows data actions {actions} on {wildcards}"
 
 
 iam_no_wildcard_data_actions = resource_policy(
     name="iam-no-wildcard-data-actions",
-    description='IAM policies grant data actions only on named resources, never on Resource "*".',
+    description=(
+        'IAM policies grant data actions only on named resources, never on Resource "*" or a '
+        "wildcard ARN."
+    ),
     severity=Severity.MEDIUM,
     framework=pci("7.2.2"),
     remediation_steps=(
@@ -143,4 +178,119 @@ iam_no_broad_managed_policies = resource_policy(
     enforcement=EnforcementLevel.MANDATORY,
     applies_to=any_of("an IAM role or policy attachment", ROLES, POLICY_ATTACHMENTS),
     check=_broad_managed_policies,
+)
+
+
+def _no_wildcard_actions(resource: Resource, _: Config) -> Iterator[str]:
+    for where, statement in _allows(resource):
+        if "NotAction" in statement:
+            yield (
+                f"{where} allows every action except {statement['NotAction']!r} (NotAction in "
+                "an Allow statement)"
+            )
+        wildcards = [
+            action
+            for action in as_list(statement.get("Action"))
+            if isinstance(action, str) and _SERVICE_WILDCARD.fullmatch(action)
+        ]
+        if wildcards:
+            yield f"{where} allows whole services or every action: {wildcards}"
+
+
+iam_no_wildcard_actions = resource_policy(
+    name="iam-no-wildcard-actions",
+    description='IAM policies allow no "*" action, no whole service ("s3:*") and no NotAction.',
+    severity=Severity.HIGH,
+    framework=pci("7.2.2"),
+    remediation_steps=(
+        "List the actions the code calls (s3:PutObject, dynamodb:GetItem) instead of '*' or "
+        "'<service>:*', and use Action, not NotAction, in Allow statements."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=IAM_DOCUMENTS,
+    check=_no_wildcard_actions,
+)
+
+BLOCKED_KMS_ACTIONS = ("kms:Decrypt", "kms:ReEncryptFrom")
+
+
+def _no_decrypt_on_all_keys(resource: Resource, _: Config) -> Iterator[str]:
+    for where, statement in _allows(resource):
+        keys = [
+            r
+            for r in _wildcards(statement)
+            if r == "*" or (isinstance(r, str) and r.startswith("arn:aws:kms:"))
+        ]
+        if not keys:
+            continue
+        allowed = sorted(
+            {
+                blocked
+                for blocked in BLOCKED_KMS_ACTIONS
+                for action in as_list(statement.get("Action"))
+                if isinstance(action, str) and fnmatch.fnmatchcase(blocked.lower(), action.lower())
+            }
+        )
+        if allowed:
+            yield f"{where} allows {allowed} on every key ({keys})"
+
+
+iam_no_decrypt_on_all_keys = resource_policy(
+    name="iam-no-kms-decrypt-on-all-keys",
+    description="IAM policies allow kms:Decrypt and kms:ReEncryptFrom only on named keys.",
+    severity=Severity.HIGH,
+    framework=pci("3.6.1"),
+    remediation_steps=(
+        "Name the key's ARN (key.arn) as the Resource of statements allowing kms:Decrypt or "
+        "kms:ReEncryptFrom, never '*' or arn:aws:kms:*:*:key/*."
+    ),
+    enforcement=EnforcementLevel.MANDATORY,
+    applies_to=IAM_DOCUMENTS,
+    check=_no_decrypt_on_all_keys,
+)
+
+
+def _resources_named(resource: Resource, config: Config) -> Iterator[str]:
+    unscoped = {action.lower() for action in config["unscopedActions"]}
+    for where, statement in _allows(resource):
+        if not (wildcards := _wildcards(statement)):
+            continue
+        actions = [
+            action
+            for action in as_list(statement.get("Action"))
+            if isinstance(action, str) and action.lower() not in unscoped
+        ]
+        if actions:
+            yield f"{where} allows {actions} on {wildcards}, not on named resources"
+
+
+iam_resources_named = resource_policy(
+    name="iam-resources-named",
+    description=(
+        'IAM policies name the resources they grant: "*" or a wildcard ARN only for actions AWS '
+        "cannot scope to a resource."
+    ),
+    severity=Severity.LOW,
+    framework=pci("7.2.2"),
+    remediation_steps=(
+        "Replace '*' and wildcard ARNs with the ARNs of the stack's resources; list an action "
+        "AWS offers no resource for in this policy's unscopedActions."
+    ),
+    enforcement=EnforcementLevel.ADVISORY,
+    applies_to=IAM_DOCUMENTS,
+    check=_resources_named,
+    config={
+        "unscopedActions": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "default": [
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+                "cloudwatch:PutMetricData",
+            ],
+            "description": "Actions with no resource-level permissions, allowed on '*'.",
+        }
+    },
 )

@@ -127,6 +127,29 @@ def tls_only_document(bucket_name: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [deny]}
 
 
+OWN_RESOURCES = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "arn:aws:kms:eu-west-1:123456789012:key/payments",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+            "Resource": "arn:aws:dynamodb:eu-west-1:123456789012:table/transactions",
+        },
+        {
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::receipts-123456789012/*",
+        },
+    ],
+}
+
+
 def compliant_stack() -> dict[str, GraphResource]:
     key = resource(
         "aws:kms/key:Key",
@@ -245,7 +268,10 @@ def compliant_stack() -> dict[str, GraphResource]:
         "processor-role",
         {
             "assumeRolePolicy": json.dumps({"Version": "2012-10-17", "Statement": []}),
-            "inlinePolicies": [{"name": "region", "policy": json.dumps(REGION_DENY)}],
+            "inlinePolicies": [
+                {"name": "region", "policy": json.dumps(REGION_DENY)},
+                {"name": "own", "policy": json.dumps(OWN_RESOURCES)},
+            ],
         },
     )
     selection = resource(

@@ -28,6 +28,12 @@ WILDCARD_DATA = {
     "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}],
 }
 
+
+def role_allowing(*statements: dict[str, object]) -> dict[str, object]:
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    return {"inlinePolicies": [{"name": "broad", "policy": json.dumps(document)}]}
+
+
 PUBLIC_READ = {
     "Sid": "PublicRead",
     "Effect": "Allow",
@@ -186,6 +192,64 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
         {"inlinePolicies": [{"name": "data", "policy": json.dumps(WILDCARD_DATA)}]},
         "['s3:GetObject']",
     ),
+    (
+        "iam-no-wildcard-data-actions",
+        "processor-role",
+        role_allowing({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*"}),
+        "['s3:GetObject'] on ['arn:aws:s3:::*']",
+    ),
+    (
+        "iam-no-wildcard-data-actions",
+        "processor-role",
+        role_allowing(
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:Query"],
+                "Resource": "arn:aws:dynamodb:*:*:table/transactions",
+            }
+        ),
+        "['dynamodb:Query'] on ['arn:aws:dynamodb:*:*:table/transactions']",
+    ),
+    (
+        "iam-no-wildcard-actions",
+        "processor-role",
+        role_allowing({"Effect": "Allow", "Action": ["logs:*"], "Resource": "*"}),
+        "allows whole services or every action: ['logs:*']",
+    ),
+    (
+        "iam-no-wildcard-actions",
+        "processor-role",
+        role_allowing({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:kms:eu-west-1:123:key/k"}),
+        "['*']",
+    ),
+    (
+        "iam-no-wildcard-actions",
+        "processor-role",
+        role_allowing({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+        "allows every action except 'iam:*' (NotAction in an Allow statement)",
+    ),
+    (
+        "iam-no-kms-decrypt-on-all-keys",
+        "processor-role",
+        role_allowing({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}),
+        "allows ['kms:Decrypt'] on every key (['*'])",
+    ),
+    (
+        "iam-no-kms-decrypt-on-all-keys",
+        "processor-role",
+        role_allowing(
+            {"Effect": "Allow", "Action": "kms:ReEncrypt*", "Resource": "arn:aws:kms:*:123:key/*"}
+        ),
+        "allows ['kms:ReEncryptFrom'] on every key",
+    ),
+    (
+        "iam-resources-named",
+        "processor-role",
+        role_allowing(
+            {"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": "arn:aws:logs:*:*:*"}
+        ),
+        "allows ['logs:CreateLogGroup'] on ['arn:aws:logs:*:*:*'], not on named resources",
+    ),
     ("force-destroy-off", "receipts", {"forceDestroy": True}, "(forceDestroy: True)"),
     ("force-destroy-off", "vault", {"forceDestroy": "true"}, "(forceDestroy: True)"),
     ("waf-web-acl-not-empty", "payments-waf", {"rules": []}, "(rules: [])"),
@@ -262,6 +326,9 @@ EVALUATED_ON = {
     "cloudwatch-log-retention": "api-access",
     "lambda-runtime-supported": "processor",
     "iam-no-wildcard-data-actions": "processor-role",
+    "iam-no-wildcard-actions": "processor-role",
+    "iam-no-kms-decrypt-on-all-keys": "processor-role",
+    "iam-resources-named": "processor-role",
     "stateful-resources-protected": "payments-key",
     "force-destroy-off": "receipts",
     "waf-web-acl-not-empty": "payments-waf",

@@ -208,6 +208,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
         "dynamodb-deletion-protection",
         "dynamodb-table-encrypted-with-cmk",
         "iam-no-wildcard-data-actions",
+        "iam-resources-named",
         "iam-role-region-restricted",
         "lambda-environment-encrypted",
         "lambda-runtime-supported",
