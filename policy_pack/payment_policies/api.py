@@ -3,8 +3,11 @@ logs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import Any
 
+import yaml
 from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import (
@@ -21,6 +24,7 @@ from payment_policies.identity import as_list
 from payment_policies.kinds import (
     API_METHODS,
     API_RESOURCES,
+    AUTHORIZED_SURFACES,
     DOMAIN_NAMES,
     FUNCTION_URLS,
     METHOD_SETTINGS,
@@ -60,32 +64,111 @@ def _is_public(http_method: object, path: str | None, public_paths: list[str]) -
     return False
 
 
+OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch")
+ANY_METHOD = "x-amazon-apigateway-any-method"
+
+
+class UnreadableBodyError(Exception):
+    """A body nobody can read declares who knows which methods: a violation, never a pass."""
+
+
+def openapi_document(api: Resource) -> dict[str, Any] | None:
+    """The REST API's OpenAPI `body` (JSON or YAML), None when it has none. Unknown during
+    preview, a body built from other resources' outputs raises; one that depends on nothing was
+    not given (the provider's own computed value)."""
+    body = api.props.get("body")
+    if is_unknown(body) and not api.property_dependencies.get("body"):
+        return None
+    body = known(body, "body")
+    if not is_set(body):
+        return None
+    if isinstance(body, dict):
+        return body
+    try:
+        document = json.loads(body) if isinstance(body, str) else None
+    except ValueError:
+        try:
+            document = yaml.safe_load(body)
+        except yaml.YAMLError:
+            document = None
+    if not isinstance(document, dict):
+        raise UnreadableBodyError(f"body is not an OpenAPI document (seen: {str(body)[:80]!r})")
+    return document
+
+
+def _requires_authorization(requirements: Any, schemes: dict[str, Any]) -> bool:
+    """Whether an OpenAPI `security` value asks for a caller's identity: some requirement names
+    a scheme that is not a bare API key (an API key identifies a client, never authorizes it)."""
+    for requirement in as_list(requirements):
+        if not isinstance(requirement, dict):
+            continue
+        for name in requirement:
+            scheme = block(schemes.get(name))
+            if scheme.get("type") != "apiKey" or scheme.get("x-amazon-apigateway-authtype"):
+                return True
+    return False
+
+
+def _unauthorized_operations(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    schemes = block(block(document.get("components")).get("securitySchemes")) or block(
+        document.get("securityDefinitions")
+    )
+    default = document.get("security")
+    for path, item in block(document.get("paths")).items():
+        for verb, operation in block(item).items():
+            if verb.lower() not in (*OPERATIONS, ANY_METHOD) or not isinstance(operation, dict):
+                continue
+            iam = block(operation.get("x-amazon-apigateway-auth")).get("type")
+            if isinstance(iam, str) and iam.upper() not in ("", "NONE"):
+                continue
+            security = operation.get("security", default)
+            if not _requires_authorization(security, schemes):
+                yield ("ANY" if verb == ANY_METHOD else verb.upper()), str(path)
+
+
 def _methods_authorized(stack: Stack, config: Config) -> Verdicts:
-    def judge(method: Resource) -> Iterator[tuple[Resource | None, str]]:
-        authorization = read(method.props, "authorization")
+    def judge(subject: Resource) -> Iterator[tuple[Resource | None, str]]:
+        if subject.type in REST_APIS:
+            try:
+                document = openapi_document(subject)
+            except UnreadableBodyError as error:
+                yield subject, str(error)
+                return
+            for verb, declared in _unauthorized_operations(document or {}):
+                if not _is_public(verb, declared, config["publicPaths"]):
+                    yield (
+                        subject,
+                        f"OpenAPI body declares {verb} {declared} without authorization "
+                        f"and it is not an allowed public path {config['publicPaths']}",
+                    )
+            return
+        authorization = read(subject.props, "authorization")
         if not isinstance(authorization, str) or not authorization:
             # API Gateway requires it; a method without one is judged, not taken for NONE.
-            yield method, f"method names no authorization (authorization: {authorization!r})"
+            yield subject, f"method names no authorization (authorization: {authorization!r})"
             return
         if authorization.upper() != "NONE":
             return
-        http_method = method.props.get("httpMethod")
-        path = resource_path(method, stack)
+        http_method = subject.props.get("httpMethod")
+        path = resource_path(subject, stack)
         if not _is_public(http_method, path, config["publicPaths"]):
             yield (
-                method,
+                subject,
                 (
                     f"method {http_method} {path or '<path unknown>'} has authorization NONE "
                     f"and is not an allowed public path {config['publicPaths']}"
                 ),
             )
 
-    return judge_each(stack.of(API_METHODS), judge)
+    return judge_each(stack.of(AUTHORIZED_SURFACES), judge)
 
 
 apigateway_method_authorization = stack_policy(
     name="apigateway-method-authorization",
-    description="API Gateway methods require authorization unless their path is declared public.",
+    description=(
+        "API Gateway methods, declared as resources or in the API's OpenAPI body, require "
+        "authorization unless their path is declared public."
+    ),
     severity=Severity.CRITICAL,
     framework=pci("7.2.1"),
     remediation_steps=(
@@ -93,7 +176,7 @@ apigateway_method_authorization = stack_policy(
         "'<METHOD> <path>' in this policy's publicPaths if it must be public."
     ),
     enforcement=EnforcementLevel.MANDATORY,
-    inspects=API_METHODS,
+    inspects=AUTHORIZED_SURFACES,
     check=_methods_authorized,
     config={
         "publicPaths": {

@@ -80,6 +80,9 @@ BACKUP_SELECTIONS = of_type("a backup selection", "aws:backup/selection:Selectio
 REST_APIS = of_type("an API Gateway REST API", "aws:apigateway/restApi:RestApi")
 API_RESOURCES = of_type("an API Gateway resource", "aws:apigateway/resource:Resource")
 API_METHODS = of_type("an API Gateway method", "aws:apigateway/method:Method")
+AUTHORIZED_SURFACES = any_of(
+    "an API Gateway method or REST API (its OpenAPI body)", API_METHODS, REST_APIS
+)
 STAGES = of_type("an API Gateway REST stage", "aws:apigateway/stage:Stage")
 METHOD_SETTINGS = of_type(
     "API Gateway method settings", "aws:apigateway/methodSettings:MethodSettings"

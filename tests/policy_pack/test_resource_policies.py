@@ -219,7 +219,9 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
     (
         "iam-no-wildcard-actions",
         "processor-role",
-        role_allowing({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:kms:eu-west-1:123:key/k"}),
+        role_allowing(
+            {"Effect": "Allow", "Action": "*", "Resource": "arn:aws:kms:eu-west-1:123:key/k"}
+        ),
         "['*']",
     ),
     (

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 
 import pytest
+import yaml
 
 from compliance.model.graph import UNKNOWN, GraphResource
 from compliance.preview.analyzer import PolicyPackProcess
@@ -116,6 +117,26 @@ def advanced(*field_selectors: dict[str, object]) -> dict[str, object]:
     return {
         "name": "data",
         "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, *field_selectors],
+    }
+
+
+def openapi(operations: dict[str, object], **top: object) -> dict[str, object]:
+    """An OpenAPI document declaring `operations` on /payments, with an API key and a SigV4
+    scheme to refer to."""
+    schemes = {
+        "key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+        "sigv4": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "awsSigv4",
+        },
+    }
+    return {
+        "openapi": "3.0.1",
+        "paths": {"/payments": operations},
+        "components": {"securitySchemes": schemes},
+        **top,
     }
 
 
@@ -296,6 +317,42 @@ VIOLATIONS: list[tuple[str, Callable[[Stack], Stack], str, str]] = [
         changed("audit-trail", enableLogging=False),
         "receipts",
         "no CloudTrail trail of the stack records reads and writes",
+    ),
+    (
+        "apigateway-method-authorization",
+        changed("payments-api", body=json.dumps(openapi({"post": {}}))),
+        "payments-api",
+        "OpenAPI body declares POST /payments without authorization and it is not an allowed "
+        "public path []",
+    ),
+    (
+        "apigateway-method-authorization",
+        changed(
+            "payments-api", body=yaml.safe_dump(openapi({"x-amazon-apigateway-any-method": {}}))
+        ),
+        "payments-api",
+        "OpenAPI body declares ANY /payments without authorization",
+    ),
+    (
+        "apigateway-method-authorization",
+        changed("payments-api", body=json.dumps(openapi({"get": {"security": [{"key": []}]}}))),
+        "payments-api",
+        "OpenAPI body declares GET /payments without authorization",
+    ),
+    (
+        "apigateway-method-authorization",
+        changed(
+            "payments-api",
+            body=json.dumps(openapi({"get": {"security": []}}, security=[{"sigv4": []}])),
+        ),
+        "payments-api",
+        "OpenAPI body declares GET /payments without authorization",
+    ),
+    (
+        "apigateway-method-authorization",
+        changed("payments-api", body="paths: [unclosed"),
+        "payments-api",
+        "body is not an OpenAPI document",
     ),
     (
         "backup-vault-locked",
@@ -778,4 +835,53 @@ def test_the_bucket_a_trail_writes_to_is_the_record_itself(pack: PolicyPackProce
     assert stack_verdict(pack, "audit-trail-records-data-access", stack, "audit-logs") == (
         "pass",
         [],
+    )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        openapi({"post": {"security": [{"sigv4": []}]}}),
+        openapi({"post": {}}, security=[{"sigv4": []}]),
+        openapi({"post": {"x-amazon-apigateway-auth": {"type": "AWS_IAM"}}}),
+        openapi({"post": {"security": [{"key": [], "sigv4": []}]}, "parameters": []}),
+    ],
+    ids=["operation-security", "document-security", "iam-extension", "key-and-sigv4"],
+)
+def test_an_openapi_body_whose_operations_require_authorization_passes(
+    pack: PolicyPackProcess, document: dict[str, object]
+) -> None:
+    stack = changed("payments-api", body=json.dumps(document))(compliant_stack())
+
+    assert stack_verdict(pack, "apigateway-method-authorization", stack, "payments-api") == (
+        "pass",
+        [],
+    )
+
+
+def test_an_openapi_operation_on_a_public_path_may_skip_authorization(
+    pack: PolicyPackProcess,
+) -> None:
+    stack = changed("payments-api", body=json.dumps(openapi({"get": {}})))(compliant_stack())
+    configure(pack, {"apigateway-method-authorization": {"publicPaths": ["GET /payments"]}})
+
+    assert stack_verdict(pack, "apigateway-method-authorization", stack, "payments-api") == (
+        "pass",
+        [],
+    )
+
+
+def test_a_body_built_from_outputs_is_unable_to_run_and_a_computed_one_is_no_body(
+    pack: PolicyPackProcess,
+) -> None:
+    computed = changed("payments-api", body=UNKNOWN)(compliant_stack())
+    assert stack_verdict(pack, "apigateway-method-authorization", computed, "payments-api")[0] == (
+        "pass"
+    )
+    built = dict(computed)
+    built["payments-api"] = dataclasses.replace(
+        built["payments-api"], property_dependencies={"body": (built["processor"].urn,)}
+    )
+    assert stack_verdict(pack, "apigateway-method-authorization", built, "payments-api")[0] == (
+        "not-run"
     )
