@@ -72,12 +72,24 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def actions(statement: dict[str, Any]) -> list[str]:
+    """The statement's `Action` entries, as a list of names or patterns."""
+    return [action for action in as_list(statement.get("Action")) if isinstance(action, str)]
+
+
+def allows_action(statement: dict[str, Any], action: str) -> bool:
+    """Whether one of the statement's action patterns (`kms:*`, `kms:Decrypt*`) names `action`;
+    IAM matches action names without regard to case."""
+    return any(
+        fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in actions(statement)
+    )
+
+
 def _data_actions(statement: dict[str, Any], services: list[str]) -> list[str]:
     return [
         action
-        for action in as_list(statement.get("Action"))
-        if isinstance(action, str)
-        and (action == "*" or action.split(":", 1)[0].lower() in services)
+        for action in actions(statement)
+        if action == "*" or action.split(":", 1)[0].lower() in services
     ]
 
 
@@ -188,11 +200,7 @@ def _no_wildcard_actions(resource: Resource, _: Config) -> Iterator[str]:
                 f"{where} allows every action except {statement['NotAction']!r} (NotAction in "
                 "an Allow statement)"
             )
-        wildcards = [
-            action
-            for action in as_list(statement.get("Action"))
-            if isinstance(action, str) and _SERVICE_WILDCARD.fullmatch(action)
-        ]
+        wildcards = [action for action in actions(statement) if _SERVICE_WILDCARD.fullmatch(action)]
         if wildcards:
             yield f"{where} allows whole services or every action: {wildcards}"
 
@@ -223,14 +231,7 @@ def _no_decrypt_on_all_keys(resource: Resource, _: Config) -> Iterator[str]:
         ]
         if not keys:
             continue
-        allowed = sorted(
-            {
-                blocked
-                for blocked in BLOCKED_KMS_ACTIONS
-                for action in as_list(statement.get("Action"))
-                if isinstance(action, str) and fnmatch.fnmatchcase(blocked.lower(), action.lower())
-            }
-        )
+        allowed = [blocked for blocked in BLOCKED_KMS_ACTIONS if allows_action(statement, blocked)]
         if allowed:
             yield f"{where} allows {allowed} on every key ({keys})"
 
@@ -255,13 +256,9 @@ def _resources_named(resource: Resource, config: Config) -> Iterator[str]:
     for where, statement in _allows(resource):
         if not (wildcards := _wildcards(statement)):
             continue
-        actions = [
-            action
-            for action in as_list(statement.get("Action"))
-            if isinstance(action, str) and action.lower() not in unscoped
-        ]
-        if actions:
-            yield f"{where} allows {actions} on {wildcards}, not on named resources"
+        granted = [action for action in actions(statement) if action.lower() not in unscoped]
+        if granted:
+            yield f"{where} allows {granted} on {wildcards}, not on named resources"
 
 
 iam_resources_named = resource_policy(

@@ -20,7 +20,7 @@ from payment_policies.declare import (
     resource_policy,
     stack_policy,
 )
-from payment_policies.identity import as_list, some_statement_holds
+from payment_policies.identity import allows_action, some_statement_holds
 from payment_policies.kinds import (
     BACKUP_PLANS,
     BACKUP_SELECTIONS,
@@ -180,11 +180,7 @@ def _denies_deletion(statement: dict[str, Any]) -> bool:
     return (
         statement.get("Effect") == "Deny"
         and statement.get("Principal") in ("*", {"AWS": "*"})
-        and any(
-            isinstance(action, str)
-            and fnmatch.fnmatchcase(DELETE_RECOVERY_POINT.lower(), action.lower())
-            for action in as_list(statement.get("Action"))
-        )
+        and allows_action(statement, DELETE_RECOVERY_POINT)
     )
 
 

@@ -140,7 +140,7 @@ def openapi(operations: dict[str, object], **top: object) -> dict[str, object]:
     }
 
 
-DENY_DELETION = {
+DENY_DELETION: dict[str, object] = {
     "Effect": "Deny",
     "Principal": "*",
     "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
