@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from compliance.audit.status import ControlStatus, status_of
-from compliance.model.coverage import Concern, Engine, requirement_order
+from compliance.model.coverage import Concern, Engine, concerns_by_engine, requirement_order
 from compliance.model.findings import Outcome, Source
 
 SOURCES = {Engine.POLICY: Source.CROSSGUARD, Engine.CHECKOV: Source.CHECKOV}
@@ -52,15 +52,7 @@ class Coverage:
         return tuple(r for r in self.requirements if not r.automated)
 
     def by_engine(self) -> dict[str, int]:
-        """Concerns each engine owns (a concern two engines own counts for both), and those not
-        adopted."""
-        counts = {engine.value: 0 for engine in Engine} | {"not-adopted": 0}
-        for result in self.concerns:
-            for engine in {owner.engine for owner in result.concern.owners}:
-                counts[engine.value] += 1
-            if result.concern.not_adopted is not None:
-                counts["not-adopted"] += 1
-        return counts
+        return concerns_by_engine([result.concern for result in self.concerns])
 
 
 def build_coverage(

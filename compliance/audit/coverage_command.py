@@ -12,7 +12,14 @@ from collections.abc import Collection, Sequence
 
 from compliance import arguments
 from compliance.checkov.accepted_risks import accepted_checks
-from compliance.model.coverage import REFERENCES, Concern, Engine, load_catalogue
+from compliance.model.coverage import (
+    NOT_ADOPTED,
+    REFERENCES,
+    Concern,
+    Engine,
+    concerns_by_engine,
+    load_catalogue,
+)
 
 HELP = "print the coverage catalogue (PCI DSS concerns and the engine judging each) as Markdown"
 REQUIREMENT_DEPTH = 3
@@ -32,15 +39,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_markdown(concerns: Sequence[Concern], accepted: Collection[str]) -> str:
-    engines = {
-        engine: sum(1 for c in concerns if c.owned_by(engine))
-        for engine in (Engine.POLICY, Engine.CHECKOV)
-    }
-    not_adopted = sum(1 for c in concerns if c.not_adopted is not None)
+    counts = concerns_by_engine(concerns)
     lines = [
-        f"{len(concerns)} concerns: {engines[Engine.POLICY]} judged by pack policies, "
-        f"{engines[Engine.CHECKOV]} by checkov checks (a concern may have both), "
-        f"{not_adopted} not adopted.",
+        f"{len(concerns)} concerns: {counts[Engine.POLICY.value]} judged by pack policies, "
+        f"{counts[Engine.CHECKOV.value]} by checkov checks (a concern may have both), "
+        f"{counts[NOT_ADOPTED]} not adopted.",
         "",
         "| Concern | Required | PCI DSS | Judged by | Checked by |",
         "|---|---|---|---|---|",

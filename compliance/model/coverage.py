@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -62,6 +62,21 @@ class Concern:
 
     def owned_by(self, engine: Engine) -> tuple[str, ...]:
         return tuple(owner.name for owner in self.owners if owner.engine is engine)
+
+
+NOT_ADOPTED = "not-adopted"
+
+
+def concerns_by_engine(concerns: Sequence[Concern]) -> dict[str, int]:
+    """Concerns each engine owns (a concern two engines own counts for both), and those not
+    adopted."""
+    counts = {engine.value: 0 for engine in Engine} | {NOT_ADOPTED: 0}
+    for concern in concerns:
+        for engine in {owner.engine for owner in concern.owners}:
+            counts[engine.value] += 1
+        if concern.not_adopted is not None:
+            counts[NOT_ADOPTED] += 1
+    return counts
 
 
 def requirement_order(requirement: str) -> tuple[bool, tuple[int, ...]]:
