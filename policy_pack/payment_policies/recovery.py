@@ -120,7 +120,9 @@ backup_retention = resource_policy(
         "minimumRetentionDays": {
             "type": "integer",
             "minimum": 1,
-            "default": 30,
+            # AWS Config's backup-plan-min-frequency-and-min-retention-check and Powerpipe's
+            # pci_dss_v40 both ask for 35 days.
+            "default": 35,
             "description": "Fewest days a backup plan rule may keep a recovery point.",
         }
     },

@@ -86,7 +86,7 @@ VIOLATIONS: list[tuple[str, str, dict[str, Any], str]] = [
         "backup-retention-minimum",
         "daily",
         {"rules": [{"ruleName": "daily", "lifecycle": {"deleteAfter": 7}}]},
-        "7 days, fewer than the required 30",
+        "7 days, fewer than the required 35",
     ),
     (
         "lambda-tracing-active",

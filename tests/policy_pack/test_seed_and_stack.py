@@ -202,6 +202,7 @@ def test_seed_defects_are_each_caught(pack: PolicyPackProcess) -> None:
         "apigateway-request-validation",
         "apigateway-stage-access-logging",
         "backup-vault-encrypted-with-cmk",
+        "backup-retention-minimum",
         "backup-vault-locked",
         "cloudwatch-log-group-encrypted",
         "cloudwatch-log-retention",
