@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 
 from tests.lambda_packages.payments_harness import (
     RECEIPTS_BUCKET,
@@ -93,24 +93,25 @@ def test_same_key_with_a_different_body_is_a_conflict(
 
 
 @pytest.fixture
-def atomic_conditional_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto's conditional writes atomic, as DynamoDB's are.
+def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make each of moto's DynamoDB requests atomic, as DynamoDB's are.
 
-    moto evaluates a condition and then writes, unlocked, so two threads can both pass it;
-    DynamoDB never lets that happen, and the processor relies on it.
+    moto evaluates a condition and then writes, and copies an item while another request may be
+    changing it, all unlocked: two threads can both pass one condition, or one can fail on an
+    item that changed under it. DynamoDB never lets either happen, and the processor relies on
+    that, so one request at a time goes through moto's handler.
     """
     lock = threading.Lock()
-    for name in ("put_item", "update_item", "delete_item"):
-        original = getattr(DynamoDBBackend, name)
+    original = DynamoHandler.call_action
 
-        def serialised(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return _original(*args, **kwargs)
+    def serialised(handler: DynamoHandler) -> Any:
+        with lock:
+            return original(handler)
 
-        monkeypatch.setattr(DynamoDBBackend, name, serialised)
+    monkeypatch.setattr(DynamoHandler, "call_action", serialised)
 
 
-@pytest.mark.usefixtures("atomic_conditional_writes")
+@pytest.mark.usefixtures("atomic_requests")
 def test_concurrent_duplicates_record_one_transaction_and_one_receipt(
     processor: ModuleType, clean_aws: Aws
 ) -> None:
