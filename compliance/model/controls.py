@@ -40,6 +40,7 @@ def _own(reference: str, title: str) -> Control:
 
 CATALOGUE: tuple[Control, ...] = (
     _pci("1.4.4", "Components storing cardholder data are not reachable from untrusted networks"),
+    _pci("2.2.1", "Configuration standards cover every kind of system component"),
     _pci("3.2.1", "Account data storage is kept to a minimum by retention and disposal rules"),
     _pci("3.3.1", "Sensitive authentication data is not retained, including in logs"),
     _pci("3.5.1", "Stored account data is rendered unreadable with strong cryptography"),

@@ -13,6 +13,7 @@ from payment_policies import (  # noqa: F401 - imported to declare their policie
     encryption,
     http_api,
     identity,
+    inventory,
     logs,
     protection,
     public,

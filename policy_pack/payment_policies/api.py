@@ -177,6 +177,7 @@ apigateway_method_authorization = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=AUTHORIZED_SURFACES,
+    reads=(API_RESOURCES,),
     check=_methods_authorized,
     config={
         "publicPaths": {
@@ -257,6 +258,7 @@ apigateway_stage_waf = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=STAGES,
+    reads=(WAF_ASSOCIATIONS,),
     check=_stages_behind_waf,
 )
 
@@ -315,6 +317,7 @@ apigateway_request_validation = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=API_METHODS,
+    reads=(REQUEST_VALIDATORS,),
     check=_bodies_validated,
 )
 

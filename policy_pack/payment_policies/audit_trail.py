@@ -176,5 +176,6 @@ audit_trail_records_data_access = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=RECORDED,
+    reads=(TRAILS,),
     check=_data_access_recorded,
 )

@@ -41,18 +41,31 @@ Config = Mapping[str, Any]
 _SHAPE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)
 
 _REGISTERED: dict[str, Policy] = {}
+_JUDGES: dict[str, tuple[Kinds, ...]] = {}
 
 
-def register(policy: Policy) -> None:
-    """Serve `policy`; a name already served is a mistake the pack does not start with."""
+def register(policy: Policy, judges: Iterable[Kinds]) -> None:
+    """Serve `policy`, which judges resources of the kinds `judges`; a name already served is a
+    mistake the pack does not start with."""
     if policy.name in _REGISTERED:
         raise ValueError(f"policy {policy.name!r} is declared twice")
     _REGISTERED[policy.name] = policy
+    _JUDGES[policy.name] = tuple(judges)
 
 
 def registered() -> list[Policy]:
     """Every policy declared so far, in the order of declaration."""
     return list(_REGISTERED.values())
+
+
+def judging(token: str) -> list[str]:
+    """The policies that judge resources of type `token` for what they are (not only for tags or
+    region)."""
+    return [
+        name
+        for name, judged in _JUDGES.items()
+        if any(kinds.specific and token in kinds for kinds in judged)
+    ]
 
 
 def pci(reference: str) -> PolicyComplianceFramework:
@@ -192,7 +205,7 @@ def resource_policy(
         framework=framework,
         remediation_steps=remediation_steps,
     )
-    register(policy)
+    register(policy, (applies_to,))
     return policy
 
 
@@ -207,7 +220,10 @@ def stack_policy(
     inspects: Kinds,
     check: StackCheck,
     config: Mapping[str, dict[str, Any]] | None = None,
+    reads: Iterable[Kinds] = (),
 ) -> StackValidationPolicy:
+    """A policy over the whole stack, judging each resource of `inspects` and, through it, the
+    resources of `reads` it is linked to (a bucket's versioning, a vault's lock)."""
     schema = _schema(config)
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -229,7 +245,7 @@ def stack_policy(
         framework=framework,
         remediation_steps=remediation_steps,
     )
-    register(policy)
+    register(policy, (inspects, *reads))
     return policy
 
 

@@ -143,6 +143,7 @@ s3_bucket_encrypted = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
+    reads=(BUCKET_ENCRYPTION,),
     check=_buckets_encrypted,
 )
 

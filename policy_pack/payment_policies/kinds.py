@@ -15,10 +15,15 @@ from payment_policies.aws_types import aws_types
 
 @dataclass(frozen=True)
 class Kinds:
-    """Which resources a policy inspects, and how to say so in a "not applicable" reason."""
+    """Which resources a policy inspects, and how to say so in a "not applicable" reason.
+
+    A `specific` kind is one a policy judges for what it is; every AWS resource and every taggable
+    one are not: tags and region say nothing of whether the resource itself is safe.
+    """
 
     label: str
     test: Callable[[str], bool]
+    specific: bool = True
 
     def __contains__(self, token: object) -> bool:
         return isinstance(token, str) and self.test(token)
@@ -37,8 +42,15 @@ def any_of(label: str, *kinds: Kinds) -> Kinds:
     return Kinds(label, lambda token: any(token in kind for kind in kinds))
 
 
-AWS_RESOURCES = Kinds("an AWS resource", lambda token: token.startswith("aws:"))
-TAGGABLE = Kinds("a taggable AWS resource", lambda token: aws_types().is_taggable(token))
+AWS_RESOURCES = Kinds("an AWS resource", lambda token: token.startswith("aws:"), specific=False)
+TAGGABLE = Kinds(
+    "a taggable AWS resource", lambda token: aws_types().is_taggable(token), specific=False
+)
+CLOUD_RESOURCES = Kinds(
+    "a resource of the aws or aws-native package",
+    lambda token: token.partition(":")[0] in ("aws", "aws-native"),
+    specific=False,
+)
 
 KMS_KEYS = of_type("a KMS key", "aws:kms/key:Key")
 BUCKETS = of_type("an S3 bucket", "aws:s3/bucket:Bucket")

@@ -134,5 +134,6 @@ lambda_logs_own_group = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=FUNCTIONS,
+    reads=(LOG_GROUPS,),
     check=_functions_log_to_their_own_groups,
 )

@@ -88,6 +88,7 @@ dynamodb_in_backup_plan = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=TABLES,
+    reads=(BACKUP_SELECTIONS,),
     check=_tables_backed_up,
 )
 
@@ -219,5 +220,9 @@ backup_vault_locked = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BACKUP_VAULTS,
+    reads=(
+        VAULT_LOCKS,
+        VAULT_POLICIES,
+    ),
     check=_recovery_points_locked,
 )

@@ -122,6 +122,7 @@ iam_region_restricted = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=ROLES,
+    reads=(ROLE_POLICIES,),
     check=_roles_region_restricted,
     config={
         "allowedRegions": ALLOWED_REGIONS,

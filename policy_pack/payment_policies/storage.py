@@ -68,6 +68,7 @@ s3_public_access_block = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
+    reads=(PUBLIC_ACCESS_BLOCKS,),
     check=_public_access_blocked,
 )
 
@@ -100,6 +101,7 @@ s3_acls_disabled = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
+    reads=(BUCKET_OWNERSHIP,),
     check=_acls_disabled,
 )
 
@@ -133,6 +135,7 @@ s3_versioning = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
+    reads=(BUCKET_VERSIONING,),
     check=_versioned,
 )
 
@@ -233,6 +236,7 @@ s3_denies_insecure_transport = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
+    reads=(BUCKET_POLICIES,),
     check=_insecure_transport_denied,
 )
 
@@ -270,5 +274,6 @@ s3_bucket_lifecycle = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
+    reads=(BUCKET_LIFECYCLES,),
     check=_lifecycle_configured,
 )

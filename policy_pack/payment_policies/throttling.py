@@ -82,6 +82,7 @@ apigateway_stage_throttled = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=STAGES,
+    reads=(METHOD_SETTINGS,),
     check=_stages_throttled,
     config={
         "maxRateLimit": {

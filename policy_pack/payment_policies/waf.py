@@ -87,5 +87,6 @@ waf_web_acl_logging = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=WEB_ACLS,
+    reads=(WAF_LOGGING_CONFIGURATIONS,),
     check=_web_acls_logged,
 )

@@ -260,6 +260,17 @@ def _planted(stack: ResourceGraph, name: str, **inputs: object) -> ResourceGraph
     )
 
 
+def _retyped(stack: ResourceGraph, resource_type: str, new_type: str) -> ResourceGraph:
+    """Our stack with its first `resource_type` declared as `new_type` instead, inputs unchanged."""
+    subject = next(r for r in stack.resources if r.type == resource_type)
+    replaced = dataclasses.replace(
+        subject, type=new_type, urn=subject.urn.replace(f"::{resource_type}::", f"::{new_type}::")
+    )
+    return dataclasses.replace(
+        stack, resources=tuple(replaced if r is subject else r for r in stack.resources)
+    )
+
+
 def _deleted(stack: ResourceGraph, resource_type: str) -> ResourceGraph:
     """Our stack without its first `resource_type`, and nothing referring to it any more."""
     gone = next(r for r in stack.resources if r.type == resource_type)
@@ -310,6 +321,10 @@ PLANTED_DEFECTS: dict[str, tuple[Callable[[ResourceGraph], ResourceGraph], str]]
     "backup vault lock deleted": (
         lambda s: _deleted(s, "aws:backup/vaultLockConfiguration:VaultLockConfiguration"),
         "backup-vault-locked",
+    ),
+    "web ACL declared as a WAF Classic one, a kind no policy judges": (
+        lambda s: _retyped(s, "aws:wafv2/webAcl:WebAcl", "aws:wafregional/webAcl:WebAcl"),
+        "resource-kinds-judged",
     ),
     "request validator deleted": (
         lambda s: _deleted(s, "aws:apigateway/requestValidator:RequestValidator"),

@@ -63,7 +63,7 @@ def test_clean_preview_of_the_stack_exits_zero(clean: tuple[int, str]) -> None:
     assert code == 0, out
     assert "Mode: offline" in out
     assert "\nPolicies:\n" in out
-    assert "payment-stack-guard@v1.5.0" in out
+    assert "payment-stack-guard@v1.6.0" in out
 
 
 def test_the_policies_line_names_the_versions_the_packs_environment_judged_with(
@@ -71,7 +71,7 @@ def test_the_policies_line_names_the_versions_the_packs_environment_judged_with(
 ) -> None:
     _, out = clean
     versions = ", ".join(f"{name} {version}" for name, version in pinned_judging_versions().items())
-    assert f"✅ payment-stack-guard@v1.5.0 ({versions})" in out
+    assert f"✅ payment-stack-guard@v1.6.0 ({versions})" in out
     assert "unable to run during preview" not in out
     assert "❌" not in out
     assert "- [mandatory]" not in out
@@ -89,7 +89,7 @@ def test_preview_writes_the_graph_and_engine_events(clean: tuple[int, str], buil
     assert [e["sequence"] for e in events] == list(range(len(events)))
     summary = events[-1]["summaryEvent"]
     assert summary["isPreview"]
-    assert summary["PolicyPacks"] == {"payment-stack-guard": "v1.5.0"}
+    assert summary["PolicyPacks"] == {"payment-stack-guard": "v1.6.0"}
     created = summary["resourceChanges"]["create"]
     assert f"+ {created} to create" in clean[1]
     analyzed = [e for e in events if "policyAnalyzeSummaryEvent" in e]
