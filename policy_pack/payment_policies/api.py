@@ -12,6 +12,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import (
     Config,
+    Link,
     Resource,
     Stack,
     Verdicts,
@@ -239,7 +240,7 @@ apigateway_access_logging = resource_policy(
 
 def _stages_behind_waf(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]:
     for stage in stack.of(STAGES):
-        associations = stack.linked(stage, WAF_ASSOCIATIONS, "resourceArn", ("arn",))
+        associations = stack.linked(stage, Link(WAF_ASSOCIATIONS, "resourceArn", ("arn",)))
         if not associations:
             yield stage, "stage is associated with no WAF web ACL"
         for association in associations:

@@ -11,6 +11,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import (
     Config,
+    Link,
     Resource,
     Stack,
     Verdicts,
@@ -118,6 +119,9 @@ def _trail_problems(trail: Resource) -> Iterator[str]:
         yield "trail does not encrypt its log files with a KMS key (kmsKeyId is not set)"
 
 
+_WRITES_TO = Link(TRAILS, "s3BucketName", ("bucket", "id"))
+
+
 def _data_access_recorded(stack: Stack, _: Config) -> Verdicts:
     trails = stack.of(TRAILS)
 
@@ -126,9 +130,7 @@ def _data_access_recorded(stack: Stack, _: Config) -> Verdicts:
             for problem in _trail_problems(subject):
                 yield subject, problem
             return
-        if subject.type in BUCKETS and stack.linked(
-            subject, TRAILS, "s3BucketName", ("bucket", "id")
-        ):
+        if subject.type in BUCKETS and stack.linked(subject, _WRITES_TO):
             return
         target = _Target(subject)
         recorded: set[str] = set()

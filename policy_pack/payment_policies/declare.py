@@ -102,31 +102,48 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class Link:
+    """How resources of `kinds` name the resource they configure: their `prop` refers to it.
+
+    A reference is a property dependency on the target (the usual case during preview, when ids
+    and ARNs are unknown) or a known value equal to one of the target's known `keys`; where a key
+    is unique only `within` a parent (a stage's name within its API), the parent must match too.
+    """
+
+    kinds: Kinds
+    prop: str
+    keys: tuple[str, ...]
+    within: Callable[[Resource, Resource], bool] | None = None
+
+
+@dataclass(frozen=True)
 class Stack:
     resources: tuple[Resource, ...]
 
     def of(self, kinds: Kinds) -> list[Resource]:
         return [r for r in self.resources if r.type in kinds]
 
-    def linked(
-        self, target: Resource, kinds: Kinds, prop: str, keys: Iterable[str]
-    ) -> list[Resource]:
-        """Resources of `kinds` whose `prop` refers to `target`.
-
-        A reference is a property dependency on the target (the usual case during preview, when
-        ids and ARNs are unknown) or a known value equal to one of the target's known `keys`.
-        """
+    def linked(self, target: Resource, link: Link) -> list[Resource]:
+        """Resources of the link's kinds that refer to `target`."""
         identities = {
             value
-            for key in keys
+            for key in link.keys
             if isinstance(value := target.props.get(key), str) and value and not is_unknown(value)
         }
         return [
             candidate
-            for candidate in self.of(kinds)
-            if candidate.depends_through(prop, target)
-            or _refers_to(candidate.props.get(prop), identities)
+            for candidate in self.of(link.kinds)
+            if candidate.depends_through(link.prop, target)
+            or (
+                _refers_to(candidate.props.get(link.prop), identities)
+                and (link.within is None or link.within(candidate, target))
+            )
         ]
+
+    def unlinked(self, link: Link, targets: Iterable[Resource]) -> list[Resource]:
+        """Resources of the link's kinds that refer to none of `targets`."""
+        linked = {r.urn for target in targets for r in self.linked(target, link)}
+        return [r for r in self.of(link.kinds) if r.urn not in linked]
 
 
 def _refers_to(value: Any, identities: set[str]) -> bool:
@@ -221,16 +238,27 @@ def stack_policy(
     check: StackCheck,
     config: Mapping[str, dict[str, Any]] | None = None,
     reads: Iterable[Kinds] = (),
+    configured_by: Iterable[Link] = (),
 ) -> StackValidationPolicy:
     """A policy over the whole stack, judging each resource of `inspects` and, through it, the
-    resources of `reads` it is linked to (a bucket's versioning, a vault's lock)."""
+    resources of `reads` it uses (a stage's web ACL association).
+
+    The resources of a `configured_by` link (a bucket's versioning, a vault's lock) are judged only
+    through the resource they configure: one that configures none of the stack's is a violation,
+    never a pass, since nothing judged it.
+    """
     schema = _schema(config)
+    links = tuple(configured_by)
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         stack = Stack(tuple(_resource_from_stack(r) for r in args.resources))
-        if not stack.of(inspects):
+        inspected = stack.of(inspects)
+        strays = [(link, r) for link in links for r in stack.unlinked(link, inspected)]
+        if not inspected and not strays:
             args.not_applicable(f"the stack has no {inspects.label}")
             return
+        for link, stray in strays:
+            report(_unjudged(stray, link, inspects), stray.urn)
         config = _with_defaults(schema, args.get_config())
         for resource, message in _guarded(check, stack, config):
             report(message, resource.urn if resource else None)
@@ -245,8 +273,25 @@ def stack_policy(
         framework=framework,
         remediation_steps=remediation_steps,
     )
-    register(policy, (inspects, *reads))
+    register(policy, (inspects, *reads, *(link.kinds for link in links)))
     return policy
+
+
+def _unjudged(stray: Resource, link: Link, inspects: Kinds) -> str:
+    reference = stray.props.get(link.prop)
+    if reference is None:
+        named = f"no {link.prop}"
+    elif is_unknown(reference):
+        named = f"a {link.prop} known only after deployment"
+    else:
+        named = f"{link.prop} {reference!r}"
+    article, _, noun = inspects.label.partition(" ")
+    target = noun if article in ("a", "an") else inspects.label
+    return (
+        f"{link.kinds.label} with {named} configures no {target} of this stack: it is judged only "
+        "through the resource it configures, so it has not been judged; declare (or import) that "
+        "resource in the stack"
+    )
 
 
 def _schema(config: Mapping[str, dict[str, Any]] | None) -> PolicyConfigSchema | None:

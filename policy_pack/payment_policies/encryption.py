@@ -9,6 +9,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import (
     Config,
+    Link,
     Resource,
     ResourceCheck,
     Stack,
@@ -126,7 +127,7 @@ def _buckets_encrypted(stack: Stack, _: Config) -> Verdicts:
             for problem in sse_rule_problems(rule, "inline rule:"):
                 yield bucket, problem
             return
-        if not stack.linked(bucket, BUCKET_ENCRYPTION, "bucket", ("bucket", "id")):
+        if not stack.linked(bucket, Link(BUCKET_ENCRYPTION, "bucket", ("bucket", "id"))):
             yield bucket, "bucket has no server-side encryption configuration resource or block"
 
     return judge_each(stack.of(BUCKETS), judge)

@@ -12,6 +12,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import (
     Config,
+    Link,
     Resource,
     Stack,
     Verdicts,
@@ -175,6 +176,8 @@ backup_frequency = resource_policy(
 
 
 VAULT_IDENTITY = ("name", "id")
+LOCK_OF = Link(VAULT_LOCKS, "backupVaultName", VAULT_IDENTITY)
+ACCESS_POLICY_OF = Link(VAULT_POLICIES, "backupVaultName", VAULT_IDENTITY)
 DELETE_RECOVERY_POINT = "backup:DeleteRecoveryPoint"
 
 
@@ -189,11 +192,11 @@ def _denies_deletion(statement: dict[str, Any]) -> bool:
 
 def _recovery_points_locked(stack: Stack, _: Config) -> Verdicts:
     def judge(vault: Resource) -> Iterator[tuple[Resource | None, str]]:
-        if stack.linked(vault, VAULT_LOCKS, "backupVaultName", VAULT_IDENTITY):
+        if stack.linked(vault, LOCK_OF):
             return
         found = [
             (policy, "policy", policy.props.get("policy"))
-            for policy in stack.linked(vault, VAULT_POLICIES, "backupVaultName", VAULT_IDENTITY)
+            for policy in stack.linked(vault, ACCESS_POLICY_OF)
         ]
         if not some_statement_holds(found, _denies_deletion):
             yield (
@@ -220,9 +223,6 @@ backup_vault_locked = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BACKUP_VAULTS,
-    reads=(
-        VAULT_LOCKS,
-        VAULT_POLICIES,
-    ),
+    configured_by=(LOCK_OF, ACCESS_POLICY_OF),
     check=_recovery_points_locked,
 )

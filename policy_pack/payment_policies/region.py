@@ -9,6 +9,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import (
     Config,
+    Link,
     Resource,
     Stack,
     Verdicts,
@@ -20,6 +21,8 @@ from payment_policies.declare import (
 from payment_policies.identity import as_list, documents, some_statement_holds
 from payment_policies.kinds import AWS_RESOURCES, ROLE_POLICIES, ROLES
 from payment_policies.props import block, is_set, known
+
+POLICY_OF_ROLE = Link(ROLE_POLICIES, "role", ("name", "id"))
 
 REGION_KEY = "aws:requestedregion"
 ALLOWED_REGIONS = {
@@ -92,7 +95,7 @@ def _roles_region_restricted(stack: Stack, config: Config) -> Verdicts:
         return _restricts_region(statement, allowed, global_actions)
 
     def judge(role: Resource) -> Iterator[tuple[Resource | None, str]]:
-        carriers = [role, *stack.linked(role, ROLE_POLICIES, "role", ("name", "id"))]
+        carriers = [role, *stack.linked(role, POLICY_OF_ROLE)]
         found = [
             (carrier, where, document)
             for carrier in carriers
@@ -122,7 +125,7 @@ iam_region_restricted = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=ROLES,
-    reads=(ROLE_POLICIES,),
+    configured_by=(POLICY_OF_ROLE,),
     check=_roles_region_restricted,
     config={
         "allowedRegions": ALLOWED_REGIONS,

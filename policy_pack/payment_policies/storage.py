@@ -12,6 +12,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import (
     Config,
+    Link,
     Resource,
     Stack,
     Verdicts,
@@ -31,6 +32,11 @@ from payment_policies.kinds import (
 from payment_policies.props import block, given, is_on, known, read
 
 BUCKET_IDENTITY = ("bucket", "id")
+PUBLIC_ACCESS_BLOCK_OF = Link(PUBLIC_ACCESS_BLOCKS, "bucket", BUCKET_IDENTITY)
+OWNERSHIP_OF = Link(BUCKET_OWNERSHIP, "bucket", BUCKET_IDENTITY)
+VERSIONING_OF = Link(BUCKET_VERSIONING, "bucket", BUCKET_IDENTITY)
+POLICY_OF = Link(BUCKET_POLICIES, "bucket", BUCKET_IDENTITY)
+LIFECYCLE_OF = Link(BUCKET_LIFECYCLES, "bucket", BUCKET_IDENTITY)
 OWNER_ENFORCED = "BucketOwnerEnforced"
 PUBLIC_ACCESS_FLAGS = (
     "blockPublicAcls",
@@ -42,7 +48,7 @@ PUBLIC_ACCESS_FLAGS = (
 
 def _public_access_blocked(stack: Stack, _: Config) -> Verdicts:
     def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
-        guards = stack.linked(bucket, PUBLIC_ACCESS_BLOCKS, "bucket", BUCKET_IDENTITY)
+        guards = stack.linked(bucket, PUBLIC_ACCESS_BLOCK_OF)
         if not guards:
             yield bucket, "bucket has no public access block"
         for guard in guards:
@@ -68,14 +74,14 @@ s3_public_access_block = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
-    reads=(PUBLIC_ACCESS_BLOCKS,),
+    configured_by=(PUBLIC_ACCESS_BLOCK_OF,),
     check=_public_access_blocked,
 )
 
 
 def _acls_disabled(stack: Stack, _: Config) -> Verdicts:
     def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
-        controls = stack.linked(bucket, BUCKET_OWNERSHIP, "bucket", BUCKET_IDENTITY)
+        controls = stack.linked(bucket, OWNERSHIP_OF)
         if not controls:
             yield bucket, "bucket has no ownership controls: its ACLs still grant access"
         for control in controls:
@@ -101,7 +107,7 @@ s3_acls_disabled = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
-    reads=(BUCKET_OWNERSHIP,),
+    configured_by=(OWNERSHIP_OF,),
     check=_acls_disabled,
 )
 
@@ -113,7 +119,7 @@ def _versioned(stack: Stack, _: Config) -> Verdicts:
             if not is_on(inline, "enabled"):
                 yield bucket, f"bucket versioning is not enabled (versioning: {inline})"
             return
-        versionings = stack.linked(bucket, BUCKET_VERSIONING, "bucket", BUCKET_IDENTITY)
+        versionings = stack.linked(bucket, VERSIONING_OF)
         if not versionings:
             yield bucket, "bucket has no versioning configuration"
         for versioning in versionings:
@@ -135,7 +141,7 @@ s3_versioning = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
-    reads=(BUCKET_VERSIONING,),
+    configured_by=(VERSIONING_OF,),
     check=_versioned,
 )
 
@@ -201,7 +207,7 @@ def _denies_insecure_transport(statement: dict[str, Any], bucket_arn: str) -> bo
 
 def _insecure_transport_denied(stack: Stack, _: Config) -> Verdicts:
     def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
-        policies = stack.linked(bucket, BUCKET_POLICIES, "bucket", BUCKET_IDENTITY)
+        policies = stack.linked(bucket, POLICY_OF)
         if not policies:
             yield bucket, "bucket has no bucket policy, so nothing denies requests without TLS"
             return
@@ -236,7 +242,7 @@ s3_denies_insecure_transport = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
-    reads=(BUCKET_POLICIES,),
+    configured_by=(POLICY_OF,),
     check=_insecure_transport_denied,
 )
 
@@ -248,7 +254,7 @@ def _lifecycle_configured(stack: Stack, _: Config) -> Verdicts:
             if not any(is_on(rule, "enabled") for rule in as_list(inline)):
                 yield bucket, f"bucket has no enabled lifecycle rule (lifecycleRules: {inline})"
             return
-        configurations = stack.linked(bucket, BUCKET_LIFECYCLES, "bucket", BUCKET_IDENTITY)
+        configurations = stack.linked(bucket, LIFECYCLE_OF)
         if not configurations:
             yield bucket, "bucket has no lifecycle configuration: nothing it holds is disposed of"
         for configuration in configurations:
@@ -274,6 +280,6 @@ s3_bucket_lifecycle = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=BUCKETS,
-    reads=(BUCKET_LIFECYCLES,),
+    configured_by=(LIFECYCLE_OF,),
     check=_lifecycle_configured,
 )

@@ -8,6 +8,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import (
     Config,
+    Link,
     Resource,
     Stack,
     Verdicts,
@@ -30,20 +31,7 @@ def _same_api(settings: Resource, stage: Resource) -> bool:
     )
 
 
-def method_settings_of(stage: Resource, stack: Stack) -> list[Resource]:
-    """Settings whose stageName depends on the stage, or names it within the same REST API."""
-    name = stage.props.get("stageName")
-    return [
-        settings
-        for settings in stack.of(METHOD_SETTINGS)
-        if settings.depends_through("stageName", stage)
-        or (
-            isinstance(name, str)
-            and not is_unknown(name)
-            and settings.props.get("stageName") == name
-            and _same_api(settings, stage)
-        )
-    ]
+SETTINGS_OF = Link(METHOD_SETTINGS, "stageName", ("stageName",), within=_same_api)
 
 
 def _limit_problems(settings: Resource, config: Config) -> Iterator[str]:
@@ -61,7 +49,7 @@ def _limit_problems(settings: Resource, config: Config) -> Iterator[str]:
 
 def _stages_throttled(stack: Stack, config: Config) -> Verdicts:
     def judge(stage: Resource) -> Iterator[tuple[Resource | None, str]]:
-        all_settings = method_settings_of(stage, stack)
+        all_settings = stack.linked(stage, SETTINGS_OF)
         if not all_settings:
             yield stage, "stage has no method settings, so no throttling limits"
         for settings in all_settings:
@@ -82,7 +70,7 @@ apigateway_stage_throttled = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=STAGES,
-    reads=(METHOD_SETTINGS,),
+    configured_by=(SETTINGS_OF,),
     check=_stages_throttled,
     config={
         "maxRateLimit": {

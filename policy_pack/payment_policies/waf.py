@@ -9,6 +9,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from payment_policies.declare import (
     Config,
+    Link,
     Resource,
     Stack,
     Verdicts,
@@ -19,6 +20,8 @@ from payment_policies.declare import (
 )
 from payment_policies.kinds import WAF_LOGGING_CONFIGURATIONS, WEB_ACLS
 from payment_policies.props import is_set, read
+
+LOGGING_OF = Link(WAF_LOGGING_CONFIGURATIONS, "resourceArn", ("arn",))
 
 
 def _rules(acl: Resource) -> object:
@@ -58,7 +61,7 @@ waf_web_acl_not_empty = resource_policy(
 
 def _web_acls_logged(stack: Stack, _: Config) -> Verdicts:
     def judge(acl: Resource) -> Iterator[tuple[Resource | None, str]]:
-        configurations = stack.linked(acl, WAF_LOGGING_CONFIGURATIONS, "resourceArn", ("arn",))
+        configurations = stack.linked(acl, LOGGING_OF)
         if not configurations:
             yield (
                 acl,
@@ -87,6 +90,6 @@ waf_web_acl_logging = stack_policy(
     ),
     enforcement=EnforcementLevel.MANDATORY,
     inspects=WEB_ACLS,
-    reads=(WAF_LOGGING_CONFIGURATIONS,),
+    configured_by=(LOGGING_OF,),
     check=_web_acls_logged,
 )

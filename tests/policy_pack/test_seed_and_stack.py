@@ -271,6 +271,21 @@ def _retyped(stack: ResourceGraph, resource_type: str, new_type: str) -> Resourc
     )
 
 
+def _stray(stack: ResourceGraph, resource_type: str, **inputs: object) -> ResourceGraph:
+    """Our stack with one more `resource_type`, a copy of its first with `inputs` changed and
+    linked to nothing of the stack."""
+    model = next(r for r in stack.resources if r.type == resource_type)
+    stray = dataclasses.replace(
+        model,
+        urn=f"{model.urn}-stray",
+        inputs=model.inputs | inputs,
+        outputs=model.outputs | inputs,
+        dependencies=(),
+        property_dependencies={},
+    )
+    return dataclasses.replace(stack, resources=(*stack.resources, stray))
+
+
 def _deleted(stack: ResourceGraph, resource_type: str) -> ResourceGraph:
     """Our stack without its first `resource_type`, and nothing referring to it any more."""
     gone = next(r for r in stack.resources if r.type == resource_type)
@@ -325,6 +340,15 @@ PLANTED_DEFECTS: dict[str, tuple[Callable[[ResourceGraph], ResourceGraph], str]]
     "web ACL declared as a WAF Classic one, a kind no policy judges": (
         lambda s: _retyped(s, "aws:wafv2/webAcl:WebAcl", "aws:wafregional/webAcl:WebAcl"),
         "resource-kinds-judged",
+    ),
+    "versioning suspended on a bucket outside the stack": (
+        lambda s: _stray(
+            s,
+            "aws:s3/bucketVersioning:BucketVersioning",
+            bucket="legacy-card-exports",
+            versioningConfiguration={"status": "Suspended"},
+        ),
+        "s3-bucket-versioning",
     ),
     "request validator deleted": (
         lambda s: _deleted(s, "aws:apigateway/requestValidator:RequestValidator"),

@@ -885,3 +885,181 @@ def test_a_body_built_from_outputs_is_unable_to_run_and_a_computed_one_is_no_bod
     assert stack_verdict(pack, "apigateway-method-authorization", built, "payments-api")[0] == (
         "not-run"
     )
+
+
+ELSEWHERE = "legacy-card-exports"
+
+# (policy, a resource judged only through what it configures, (its reference, its kind's label, the
+# kind it configures)): each one configuring a resource outside the stack.
+STRAYS: list[tuple[str, GraphResource, tuple[str, str, str]]] = [
+    (
+        "s3-bucket-public-access-block",
+        resource(
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "stray",
+            {"bucket": ELSEWHERE, "blockPublicAcls": False},
+            tagged=False,
+        ),
+        ("bucket", "an S3 public access block", "S3 bucket"),
+    ),
+    (
+        "s3-bucket-acls-disabled",
+        resource(
+            "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+            "stray",
+            {"bucket": ELSEWHERE, "rule": {"objectOwnership": "ObjectWriter"}},
+            tagged=False,
+        ),
+        ("bucket", "S3 bucket ownership controls", "S3 bucket"),
+    ),
+    (
+        "s3-bucket-versioning",
+        resource(
+            "aws:s3/bucketVersioningV2:BucketVersioningV2",
+            "stray",
+            {"bucket": ELSEWHERE, "versioningConfiguration": {"status": "Suspended"}},
+            tagged=False,
+        ),
+        ("bucket", "an S3 bucket versioning", "S3 bucket"),
+    ),
+    (
+        "s3-bucket-denies-insecure-transport",
+        resource(
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "stray",
+            {"bucket": ELSEWHERE, "policy": json.dumps({"Statement": []})},
+            tagged=False,
+        ),
+        ("bucket", "an S3 bucket policy", "S3 bucket"),
+    ),
+    (
+        "s3-bucket-lifecycle",
+        resource(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "stray",
+            {"bucket": ELSEWHERE, "rules": [{"id": "purge", "status": "Enabled"}]},
+            tagged=False,
+        ),
+        ("bucket", "an S3 bucket lifecycle configuration", "S3 bucket"),
+    ),
+    (
+        "backup-vault-locked",
+        resource(
+            "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+            "stray",
+            {"backupVaultName": ELSEWHERE, "minRetentionDays": 1},
+            tagged=False,
+        ),
+        ("backupVaultName", "a backup vault lock configuration", "backup vault"),
+    ),
+    (
+        "backup-vault-locked",
+        resource(
+            "aws:backup/vaultPolicy:VaultPolicy",
+            "stray",
+            {"backupVaultName": ELSEWHERE, "policy": json.dumps({"Statement": []})},
+            tagged=False,
+        ),
+        ("backupVaultName", "a backup vault access policy", "backup vault"),
+    ),
+    (
+        "iam-role-region-restricted",
+        resource(
+            "aws:iam/rolePolicy:RolePolicy",
+            "stray",
+            {
+                "role": ELSEWHERE,
+                "policy": json.dumps(
+                    {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+                ),
+            },
+            tagged=False,
+        ),
+        ("role", "an IAM role policy", "IAM role"),
+    ),
+    (
+        "apigateway-stage-throttled",
+        resource(
+            "aws:apigateway/methodSettings:MethodSettings",
+            "stray",
+            {
+                "restApi": "a1b2c3",
+                "stageName": "prod",
+                "methodPath": "*/*",
+                "settings": {"throttlingRateLimit": 0, "throttlingBurstLimit": 0},
+            },
+            tagged=False,
+        ),
+        ("stageName", "API Gateway method settings", "API Gateway REST stage"),
+    ),
+    (
+        "waf-web-acl-logging",
+        resource(
+            "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+            "stray",
+            {"resourceArn": f"arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/{ELSEWHERE}/1"},
+            tagged=False,
+        ),
+        ("resourceArn", "a WAF logging configuration", "WAF web ACL"),
+    ),
+]
+
+
+def reported(messages: list[str]) -> list[str]:
+    """The messages without the policy description the engine puts before each."""
+    return [message.partition("\n")[2] for message in messages]
+
+
+def unjudged(label: str, named: str, target: str) -> str:
+    return (
+        f"{label} with {named} configures no {target} of this stack: it is judged only through "
+        "the resource it configures, so it has not been judged; declare (or import) that resource "
+        "in the stack"
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "stray", "described"),
+    STRAYS,
+    ids=[f"{case[0]}-{case[1].type.rpartition(':')[2]}" for case in STRAYS],
+)
+def test_a_configuration_of_nothing_in_the_stack_is_a_violation_not_a_pass(
+    pack: PolicyPackProcess, policy: str, stray: GraphResource, described: tuple[str, str, str]
+) -> None:
+    prop, label, target = described
+    stack = compliant_stack() | {"stray": stray}
+
+    verdict, messages = stack_verdict(pack, policy, stack, "stray")
+
+    assert verdict == "fail"
+    assert reported(messages) == [unjudged(label, f"{prop} {stray.inputs[prop]!r}", target)]
+    diagnostics = pack.analyze_stack(graph(stack)).diagnostics
+    assert [d.urn for d in diagnostics if d.policy_name == policy] == [stray.urn]
+
+
+def test_a_stray_configuration_alone_is_judged_not_inapplicable(pack: PolicyPackProcess) -> None:
+    _, stray, *_ = STRAYS[2]
+
+    verdict, messages = stack_verdict(pack, "s3-bucket-versioning", {"stray": stray}, "stray")
+
+    assert verdict == "fail"
+    assert reported(messages) == [
+        unjudged("an S3 bucket versioning", f"bucket {ELSEWHERE!r}", "S3 bucket")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bucket", "named"),
+    [(UNKNOWN, "a bucket known only after deployment"), (..., "no bucket")],
+    ids=["unknown", "missing"],
+)
+def test_a_configuration_whose_reference_leads_nowhere_in_the_stack_is_a_violation(
+    pack: PolicyPackProcess, bucket: object, named: str
+) -> None:
+    stack = unlinked("receipts-versioning", "bucket")(compliant_stack())
+    stack = changed("receipts-versioning", bucket=bucket)(stack)
+
+    verdict, messages = stack_verdict(pack, "s3-bucket-versioning", stack, "receipts-versioning")
+
+    assert verdict == "fail"
+    assert reported(messages) == [unjudged("an S3 bucket versioning", named, "S3 bucket")]
