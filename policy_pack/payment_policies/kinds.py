@@ -130,8 +130,9 @@ STATEFUL = any_of(
     BACKUP_VAULTS,
 )
 PUBLIC_POLICY_CARRIERS = of_type(
-    "a bucket, key, topic or queue policy",
+    "a bucket, key, topic, queue or backup vault policy",
     "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:backup/vaultPolicy:VaultPolicy",
     "aws:kms/key:Key",
     "aws:sns/topic:Topic",
     "aws:sns/topicPolicy:TopicPolicy",

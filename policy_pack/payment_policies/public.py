@@ -1,4 +1,5 @@
-"""Resource policies (bucket, key, topic, queue) grant nothing to everyone without a condition."""
+"""Resource policies (bucket, key, topic, queue, backup vault) grant nothing to everyone without a
+condition."""
 
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ def _not_public(carrier: Resource, _: Config) -> Iterator[str]:
 
 no_public_resource_policy = resource_policy(
     name="no-public-resource-policy",
-    description="Bucket, key, topic and queue policies allow nothing to everyone unconditionally.",
+    description=(
+        "Bucket, key, topic, queue and backup vault policies allow nothing to everyone "
+        "unconditionally."
+    ),
     severity=Severity.CRITICAL,
     framework=pci("1.4.4"),
     remediation_steps=(

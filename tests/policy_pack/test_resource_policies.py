@@ -16,6 +16,7 @@ from tests.policy_pack.pack_harness import (
     configure,
     kms_encryption,
     provider,
+    resource,
     resource_verdict,
     with_inputs,
 )
@@ -468,6 +469,21 @@ def test_a_backup_rule_runs_daily_or_more_often(
     plan = with_inputs(compliant_stack()["daily"], rules=[{"ruleName": "r", "schedule": schedule}])
 
     assert resource_verdict(pack, "backup-plan-daily", plan)[0] == verdict
+
+
+def test_a_backup_vault_access_policy_open_to_everyone_is_public(pack: PolicyPackProcess) -> None:
+    everyone = {**PUBLIC_READ, "Sid": "Everyone", "Action": "backup:*"}
+    access = resource(
+        "aws:backup/vaultPolicy:VaultPolicy",
+        "vault-access",
+        {"backupVaultName": "payments-vault", "policy": json.dumps({"Statement": [everyone]})},
+        tagged=False,
+    )
+
+    verdict, messages = resource_verdict(pack, "no-public-resource-policy", access)
+
+    assert verdict == "fail"
+    assert "'Everyone' allows 'backup:*' to every principal" in messages[0]
 
 
 def test_a_public_statement_restricted_by_a_condition_or_a_deny_is_not_public(
