@@ -123,6 +123,15 @@ def _tags(resource: GraphResource) -> dict[str, str]:
     return dict(resource.inputs.get("tags") or {})
 
 
+def _pascal(value: Any) -> Any:
+    """A Pulumi input (camelCase keys) as the AWS API spells it (PascalCase keys)."""
+    if isinstance(value, dict):
+        return {key[:1].upper() + key[1:]: _pascal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_pascal(item) for item in value]
+    return value
+
+
 def function_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -154,6 +163,10 @@ class MotoStack:
         found = [r for r in self.graph if r.parent == resource.parent and v7_token(r.type) == token]
         assert len(found) == 1, (resource.urn, token, len(found))
         return found[0]
+
+    def resource(self, urn: str) -> GraphResource:
+        (found,) = [r for r in self.graph if r.urn == urn]
+        return found
 
     def dependency(self, resource: GraphResource, field: str) -> str:
         """The URN of the resource an input of `resource` takes its value from."""
@@ -319,6 +332,33 @@ class MotoStack:
             BackupVaultName=name, EncryptionKeyArn=self.key_arn, BackupVaultTags=_tags(r)
         )
         return name, {"arn": answer["BackupVaultArn"], "kmsKeyArn": self.key_arn}
+
+    def vault_lock(self, r: GraphResource) -> tuple[str, dict[str, Any]]:
+        name = str(self.resource(self.dependency(r, "backupVaultName")).inputs["name"])
+        self.client("backup").put_backup_vault_lock_configuration(
+            BackupVaultName=name, MinRetentionDays=int(r.inputs["minRetentionDays"])
+        )
+        return name, {"backupVaultName": name}
+
+    def trail(self, r: GraphResource) -> tuple[str, dict[str, Any]]:
+        name = str(r.inputs["name"])
+        bucket = str(self.resource(self.dependency(r, "s3BucketName")).inputs["bucket"])
+        cloudtrail = self.client("cloudtrail")
+        answer = cloudtrail.create_trail(
+            Name=name,
+            S3BucketName=bucket,
+            KmsKeyId=self.key_arn,
+            EnableLogFileValidation=bool(r.inputs.get("enableLogFileValidation", False)),
+            IsMultiRegionTrail=bool(r.inputs.get("isMultiRegionTrail", False)),
+            IncludeGlobalServiceEvents=bool(r.inputs.get("includeGlobalServiceEvents", True)),
+            TagsList=[{"Key": k, "Value": v} for k, v in _tags(r).items()],
+        )
+        selectors = [_pascal(selector) for selector in known(r.inputs.get("eventSelectors", []))]
+        cloudtrail.put_event_selectors(TrailName=name, EventSelectors=selectors)
+        if r.inputs.get("enableLogging", True):
+            cloudtrail.start_logging(Name=name)
+        arn = answer["TrailARN"]
+        return arn, {"arn": arn, "s3BucketName": bucket, "kmsKeyId": self.key_arn}
 
     def plan(self, r: GraphResource) -> tuple[str, dict[str, Any]]:
         rules = r.inputs["rules"]
@@ -502,8 +542,10 @@ HANDLERS: dict[str, Handler] = {
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": MotoStack.public_access_block,
     "aws:s3/bucketPolicy:BucketPolicy": MotoStack.bucket_policy,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": MotoStack.lifecycle,
+    "aws:cloudtrail/trail:Trail": MotoStack.trail,
     "aws:dynamodb/table:Table": MotoStack.table,
     "aws:backup/vault:Vault": MotoStack.vault,
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": MotoStack.vault_lock,
     "aws:backup/plan:Plan": MotoStack.plan,
     "aws:iam/role:Role": MotoStack.role,
     "aws:iam/rolePolicy:RolePolicy": MotoStack.role_policy,

@@ -12,7 +12,7 @@ from typing import Any
 from compliance.live.compute import FUNCTION
 from compliance.live.keys import KEY, LOG_GROUP, TOPIC
 from compliance.live.registry import NOT_DECLARED, Context, Verdict, check, passes
-from compliance.live.storage import BUCKET, TABLE, VAULT
+from compliance.live.storage import BUCKET, TABLE, VAULT, bucket_name
 from compliance.model.findings import Outcome
 from compliance.model.graph import GraphResource
 
@@ -150,7 +150,7 @@ for _token in TAG_READERS:
 @check(BUCKET, "allowed-region")
 def bucket_in_an_allowed_region(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
     allowed = list(context.config("allowed-region").get("allowedRegions", []))
-    answer = context.account.call("s3", "get_bucket_location", Bucket=str(bucket.id)) or {}
+    answer = context.shared("s3", "get_bucket_location", Bucket=bucket_name(bucket))
     # S3 answers no constraint for us-east-1.
     region = answer.get("LocationConstraint") or "us-east-1"
     yield passes(region in allowed, "LocationConstraint", region, f"not in {allowed}")

@@ -196,8 +196,10 @@ def _problem(error: ClientError) -> Problem:
         return Problem.DENIED
     if code in _THROTTLED or status == 429:
         return Problem.THROTTLED
-    if "NotFound" in code or code.startswith("NoSuch") or status == 404:
+    # AWS names what it did not find; a bare 404 is an endpoint without the operation.
+    bare = not code or code.isdigit()
+    if "NotFound" in code or code.startswith("NoSuch") or (status == 404 and not bare):
         return Problem.MISSING
-    if status in (500, 501) or code in {"NotImplemented", "InternalFailure", "500", "501"}:
+    if status in (404, 500, 501) or code in {"NotImplemented", "InternalFailure", "500", "501"}:
         return Problem.UNSUPPORTED
     return Problem.FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,7 @@ PLAN = "aws:backup/plan:Plan"
 ENCRYPTION = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 )
+DELETE_RECOVERY_POINT = "backup:DeleteRecoveryPoint"
 PUBLIC_ACCESS_FLAGS = (
     ("BlockPublicAcls", "blockPublicAcls"),
     ("IgnorePublicAcls", "ignorePublicAcls"),
@@ -31,7 +33,7 @@ PUBLIC_ACCESS_FLAGS = (
 )
 
 
-def _bucket(resource: GraphResource) -> str:
+def bucket_name(resource: GraphResource) -> str:
     return str(resource.state.get("bucket") or resource.id)
 
 
@@ -40,12 +42,12 @@ def _bucket_answer(
 ) -> dict[str, Any] | None:
     """The bucket's answer to an S3 `Get...` call, None when S3 says it is not configured."""
     return context.account.call(
-        "s3", operation, Bucket=_bucket(bucket), absent=frozenset({not_configured})
+        "s3", operation, Bucket=bucket_name(bucket), absent=frozenset({not_configured})
     )
 
 
 def _config_of(context: Context, resource: GraphResource, token: str) -> GraphResource | None:
-    found = context.related(token, "bucket", _bucket(resource))
+    found = context.related(token, "bucket", bucket_name(resource))
     return found[0] if found else None
 
 
@@ -82,7 +84,7 @@ def bucket_encrypted_with_the_stack_key(
 
 @check(BUCKET, "s3-bucket-versioning")
 def bucket_versioned(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
-    answer = context.account.call("s3", "get_bucket_versioning", Bucket=_bucket(bucket)) or {}
+    answer = context.account.call("s3", "get_bucket_versioning", Bucket=bucket_name(bucket)) or {}
     declared = _config_of(context, bucket, "aws:s3/bucketVersioning:BucketVersioning")
     status = answer.get("Status", "Disabled")
     yield passes(
@@ -115,9 +117,7 @@ def bucket_blocks_public_access(context: Context, bucket: GraphResource) -> Iter
 @check(BUCKET, "s3-bucket-denies-insecure-transport")
 def bucket_denies_plain_http(context: Context, bucket: GraphResource) -> Iterator[Verdict]:
     answer = _bucket_answer(context, bucket, "get_bucket_policy", "NoSuchBucketPolicy")
-    document = json.loads(answer["Policy"]) if answer else {}
-    statements = document.get("Statement", [])
-    statements = statements if isinstance(statements, list) else [statements]
+    statements = _statements(json.loads(answer["Policy"]) if answer else {})
     yield passes(
         any(_denies_insecure_transport(statement) for statement in statements),
         "Policy",
@@ -205,10 +205,13 @@ def table_selected_by_a_backup_plan(context: Context, table: GraphResource) -> I
     )
 
 
+def _vault_name(vault: GraphResource) -> str:
+    return str(vault.state.get("name") or vault.id)
+
+
 @check(VAULT, "backup-vault-encrypted-with-cmk")
 def vault_encrypted_with_the_stack_key(context: Context, vault: GraphResource) -> Iterator[Verdict]:
-    name = str(vault.state.get("name") or vault.id)
-    answer = context.account.call("backup", "describe_backup_vault", BackupVaultName=name) or {}
+    answer = context.shared("backup", "describe_backup_vault", BackupVaultName=_vault_name(vault))
     key = answer.get("EncryptionKeyArn")
     yield passes(
         context.is_stack_key(key),
@@ -275,4 +278,44 @@ def table_protected_from_deletion(context: Context, table: GraphResource) -> Ite
         protected,
         "the table can be deleted",
         declared_at(table, "deletionProtectionEnabled"),
+    )
+
+
+@check(VAULT, "backup-vault-locked")
+def vault_recovery_points_locked(context: Context, vault: GraphResource) -> Iterator[Verdict]:
+    name = _vault_name(vault)
+    answer = context.shared("backup", "describe_backup_vault", BackupVaultName=name)
+    if answer.get("Locked") is True:
+        running = {"Locked": True, "MinRetentionDays": answer.get("MinRetentionDays")}
+        yield passes(True, "Locked", running, "")
+        return
+    policy = context.account.call(
+        "backup",
+        "get_backup_vault_access_policy",
+        BackupVaultName=name,
+        absent=frozenset({"ResourceNotFoundException"}),
+    )
+    statements = _statements(json.loads(policy["Policy"]) if policy else {})
+    yield passes(
+        any(_denies_deletion(statement) for statement in statements),
+        "Locked",
+        {"Locked": False, "AccessPolicy": f"{len(statements)} statement(s)" if policy else None},
+        "the vault has no lock and no access policy denying backup:DeleteRecoveryPoint to "
+        "everyone: its recovery points can be deleted by hand",
+    )
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _denies_deletion(statement: dict[str, Any]) -> bool:
+    actions = statement.get("Action", [])
+    actions = actions if isinstance(actions, list) else [actions]
+    return (
+        statement.get("Effect") == "Deny"
+        and statement.get("Principal") in ("*", {"AWS": "*"})
+        and not statement.get("Condition")
+        and any(fnmatch.fnmatchcase(DELETE_RECOVERY_POINT, action) for action in actions)
     )

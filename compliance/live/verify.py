@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from compliance.live import access, compute, keys, storage  # noqa: F401  (registers the checks)
+from compliance.live import access, compute, keys, storage, trail  # noqa: F401  (registers the checks)
 from compliance.live.account import Identity, LiveAccount, LiveCallError, Problem
 from compliance.live.registry import (
     NOT_DECLARED,

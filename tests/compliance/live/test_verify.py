@@ -67,6 +67,10 @@ def _bucket(graph: ResourceGraph) -> str:
     return str(resource(graph, "aws:s3/bucket:Bucket", "receipts").id)
 
 
+def _trail(graph: ResourceGraph) -> str:
+    return str(resource(graph, "aws:cloudtrail/trail:Trail").id)
+
+
 def _stage(graph: ResourceGraph) -> dict[str, str]:
     stage = resource(graph, "aws:apigateway/stage:Stage")
     return {"restApiId": str(stage.state["restApi"]), "stageName": str(stage.state["stageName"])}
@@ -271,6 +275,32 @@ DRIFTS: dict[str, tuple[Drift, str, str, str]] = {
         "table-transactions",
         "false",
     ),
+    "audit trail stopped": (
+        lambda g: client("cloudtrail").stop_logging(Name=_trail(g)),
+        "audit-trail-records-data-access",
+        "payments-audit-trail",
+        "IsLogging = false",
+    ),
+    "audit trail log file validation off": (
+        lambda g: client("cloudtrail").update_trail(Name=_trail(g), EnableLogFileValidation=False),
+        "audit-trail-records-data-access",
+        "payments-audit-trail",
+        "LogFileValidationEnabled = false",
+    ),
+    "audit trail narrowed to writes": (
+        lambda g: client("cloudtrail").put_event_selectors(
+            TrailName=_trail(g),
+            EventSelectors=[
+                {**selector, "ReadWriteType": "WriteOnly"}
+                for selector in client("cloudtrail").get_event_selectors(TrailName=_trail(g))[
+                    "EventSelectors"
+                ]
+            ],
+        ),
+        "audit-trail-records-data-access",
+        "table-transactions",
+        "records the read data events",
+    ),
     "role region deny deleted": (
         lambda g: client("iam").delete_role_policy(
             RoleName=str(resource(g, "aws:iam/role:Role", "processor").id),
@@ -356,6 +386,8 @@ def _answer(status: int, code: str) -> Callable[..., AWSResponse]:
     [
         (400, "AccessDeniedException", "access denied"),
         (400, "ThrottlingException", "throttled, still after the retries"),
+        # An endpoint without the operation, not a table that is gone.
+        (404, "", "the endpoint failed or does not implement it"),
     ],
 )
 def test_a_call_without_an_answer_is_not_run_never_a_pass(
@@ -404,3 +436,23 @@ def test_a_resource_the_export_records_no_id_for_is_not_run(
     assert findings
     assert {f.outcome for f in findings} == {Outcome.NOT_RUN}
     assert all("the export records no id for it" in f.message for f in findings)
+
+
+def test_an_unlocked_vault_whose_access_policy_cannot_be_read_is_not_run_never_a_pass(
+    deployed: ResourceGraph, verifier: Verifier
+) -> None:
+    vault = resource(deployed, "aws:backup/vault:Vault")
+    client("backup").delete_backup_vault_lock_configuration(BackupVaultName=vault.id)
+
+    [finding] = [
+        f
+        for f in verifier(deployed).findings
+        if f.rule == "backup-vault-locked" and f.resource and f.resource.urn == vault.urn
+    ]
+
+    # Without a lock the access policy decides, and the moto server does not implement reading it.
+    assert finding.outcome is Outcome.NOT_RUN, finding.message
+    assert (
+        "backup:get_backup_vault_access_policy: the endpoint failed or does not implement it"
+        in finding.message
+    )
