@@ -889,116 +889,101 @@ def test_a_body_built_from_outputs_is_unable_to_run_and_a_computed_one_is_no_bod
 
 ELSEWHERE = "legacy-card-exports"
 
+
+def stray(type_: str, inputs: dict[str, object]) -> GraphResource:
+    return resource(type_, "stray", inputs, tagged=False)
+
+
 # (policy, a resource judged only through what it configures, (its reference, its kind's label, the
 # kind it configures)): each one configuring a resource outside the stack.
 STRAYS: list[tuple[str, GraphResource, tuple[str, str, str]]] = [
     (
         "s3-bucket-public-access-block",
-        resource(
+        stray(
             "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-            "stray",
             {"bucket": ELSEWHERE, "blockPublicAcls": False},
-            tagged=False,
         ),
         ("bucket", "an S3 public access block", "S3 bucket"),
     ),
     (
         "s3-bucket-acls-disabled",
-        resource(
+        stray(
             "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-            "stray",
             {"bucket": ELSEWHERE, "rule": {"objectOwnership": "ObjectWriter"}},
-            tagged=False,
         ),
         ("bucket", "S3 bucket ownership controls", "S3 bucket"),
     ),
     (
         "s3-bucket-versioning",
-        resource(
+        stray(
             "aws:s3/bucketVersioningV2:BucketVersioningV2",
-            "stray",
             {"bucket": ELSEWHERE, "versioningConfiguration": {"status": "Suspended"}},
-            tagged=False,
         ),
         ("bucket", "an S3 bucket versioning", "S3 bucket"),
     ),
     (
         "s3-bucket-denies-insecure-transport",
-        resource(
+        stray(
             "aws:s3/bucketPolicy:BucketPolicy",
-            "stray",
             {"bucket": ELSEWHERE, "policy": json.dumps({"Statement": []})},
-            tagged=False,
         ),
         ("bucket", "an S3 bucket policy", "S3 bucket"),
     ),
     (
         "s3-bucket-lifecycle",
-        resource(
+        stray(
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-            "stray",
             {"bucket": ELSEWHERE, "rules": [{"id": "purge", "status": "Enabled"}]},
-            tagged=False,
         ),
         ("bucket", "an S3 bucket lifecycle configuration", "S3 bucket"),
     ),
     (
         "backup-vault-locked",
-        resource(
+        stray(
             "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
-            "stray",
             {"backupVaultName": ELSEWHERE, "minRetentionDays": 1},
-            tagged=False,
         ),
         ("backupVaultName", "a backup vault lock configuration", "backup vault"),
     ),
     (
         "backup-vault-locked",
-        resource(
+        stray(
             "aws:backup/vaultPolicy:VaultPolicy",
-            "stray",
             {"backupVaultName": ELSEWHERE, "policy": json.dumps({"Statement": []})},
-            tagged=False,
         ),
         ("backupVaultName", "a backup vault access policy", "backup vault"),
     ),
     (
         "iam-role-region-restricted",
-        resource(
+        stray(
             "aws:iam/rolePolicy:RolePolicy",
-            "stray",
             {
                 "role": ELSEWHERE,
                 "policy": json.dumps(
                     {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
                 ),
             },
-            tagged=False,
         ),
         ("role", "an IAM role policy", "IAM role"),
     ),
     (
         "apigateway-stage-throttled",
-        resource(
+        stray(
             "aws:apigateway/methodSettings:MethodSettings",
-            "stray",
             {
                 "restApi": "a1b2c3",
                 "stageName": "prod",
                 "methodPath": "*/*",
                 "settings": {"throttlingRateLimit": 0, "throttlingBurstLimit": 0},
             },
-            tagged=False,
         ),
         ("stageName", "API Gateway method settings", "API Gateway REST stage"),
     ),
     (
         "waf-web-acl-logging",
-        resource(
+        stray(
             "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
-            "stray",
             {"resourceArn": f"arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/{ELSEWHERE}/1"},
-            tagged=False,
         ),
         ("resourceArn", "a WAF logging configuration", "WAF web ACL"),
     ),
