@@ -238,9 +238,12 @@ apigateway_access_logging = resource_policy(
 )
 
 
+_ASSOCIATION_OF = Link(WAF_ASSOCIATIONS, "resourceArn", ("arn",))
+
+
 def _stages_behind_waf(stack: Stack, _: Config) -> Iterator[tuple[Resource | None, str]]:
     for stage in stack.of(STAGES):
-        associations = stack.linked(stage, Link(WAF_ASSOCIATIONS, "resourceArn", ("arn",)))
+        associations = stack.linked(stage, _ASSOCIATION_OF)
         if not associations:
             yield stage, "stage is associated with no WAF web ACL"
         for association in associations:

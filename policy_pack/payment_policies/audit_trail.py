@@ -20,7 +20,7 @@ from payment_policies.declare import (
     stack_policy,
 )
 from payment_policies.identity import as_list
-from payment_policies.kinds import BUCKETS, TABLES, TRAILS, any_of
+from payment_policies.kinds import BUCKET_IDENTITY, BUCKETS, TABLES, TRAILS, any_of
 from payment_policies.props import (
     block,
     blocks,
@@ -119,7 +119,7 @@ def _trail_problems(trail: Resource) -> Iterator[str]:
         yield "trail does not encrypt its log files with a KMS key (kmsKeyId is not set)"
 
 
-_WRITES_TO = Link(TRAILS, "s3BucketName", ("bucket", "id"))
+_WRITES_TO = Link(TRAILS, "s3BucketName", BUCKET_IDENTITY)
 
 
 def _data_access_recorded(stack: Stack, _: Config) -> Verdicts:

@@ -22,6 +22,7 @@ from payment_policies.declare import (
 from payment_policies.kinds import (
     BACKUP_VAULTS,
     BUCKET_ENCRYPTION,
+    BUCKET_IDENTITY,
     BUCKETS,
     FUNCTIONS,
     KMS_KEYS,
@@ -119,6 +120,9 @@ s3_encryption_kms_cmk = resource_policy(
 )
 
 
+_ENCRYPTION_OF = Link(BUCKET_ENCRYPTION, "bucket", BUCKET_IDENTITY)
+
+
 def _buckets_encrypted(stack: Stack, _: Config) -> Verdicts:
     def judge(bucket: Resource) -> Iterator[tuple[Resource | None, str]]:
         inline = block(given(bucket.props.get("serverSideEncryptionConfiguration")))
@@ -127,7 +131,7 @@ def _buckets_encrypted(stack: Stack, _: Config) -> Verdicts:
             for problem in sse_rule_problems(rule, "inline rule:"):
                 yield bucket, problem
             return
-        if not stack.linked(bucket, Link(BUCKET_ENCRYPTION, "bucket", ("bucket", "id"))):
+        if not stack.linked(bucket, _ENCRYPTION_OF):
             yield bucket, "bucket has no server-side encryption configuration resource or block"
 
     return judge_each(stack.of(BUCKETS), judge)

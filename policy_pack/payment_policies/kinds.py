@@ -54,6 +54,8 @@ CLOUD_RESOURCES = Kinds(
 
 KMS_KEYS = of_type("a KMS key", "aws:kms/key:Key")
 BUCKETS = of_type("an S3 bucket", "aws:s3/bucket:Bucket")
+BUCKET_IDENTITY = ("bucket", "id")
+"""The properties other resources name a bucket by: its name, its id."""
 BUCKET_ENCRYPTION = of_type(
     "an S3 bucket encryption configuration",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",

@@ -22,6 +22,7 @@ from payment_policies.declare import (
 )
 from payment_policies.identity import as_list, some_statement_holds, statements
 from payment_policies.kinds import (
+    BUCKET_IDENTITY,
     BUCKET_LIFECYCLES,
     BUCKET_OWNERSHIP,
     BUCKET_POLICIES,
@@ -31,7 +32,6 @@ from payment_policies.kinds import (
 )
 from payment_policies.props import block, given, is_on, known, read
 
-BUCKET_IDENTITY = ("bucket", "id")
 PUBLIC_ACCESS_BLOCK_OF = Link(PUBLIC_ACCESS_BLOCKS, "bucket", BUCKET_IDENTITY)
 OWNERSHIP_OF = Link(BUCKET_OWNERSHIP, "bucket", BUCKET_IDENTITY)
 VERSIONING_OF = Link(BUCKET_VERSIONING, "bucket", BUCKET_IDENTITY)
